@@ -1,0 +1,97 @@
+package switchboard
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// ChannelKind names a messaging platform. It is also the {kind} segment of the
+// webhook route /webhooks/{kind}/{channelId}.
+type ChannelKind string
+
+// The channel kinds Switchboard connects.
+const (
+	KindLINE      ChannelKind = "line"
+	KindMessenger ChannelKind = "messenger"
+	KindInstagram ChannelKind = "instagram"
+	KindWhatsApp  ChannelKind = "whatsapp"
+	KindWidget    ChannelKind = "widget"
+)
+
+// ChannelKinds lists every kind, in a stable order for validation messages.
+var ChannelKinds = []ChannelKind{KindLINE, KindMessenger, KindInstagram, KindWhatsApp, KindWidget}
+
+// Valid reports whether k is a kind Switchboard knows.
+func (k ChannelKind) Valid() bool {
+	for _, c := range ChannelKinds {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Channel is one connected account of a team on one platform.
+type Channel struct {
+	ID     string      `json:"id"`
+	TeamID string      `json:"teamId"`
+	Kind   ChannelKind `json:"kind"`
+	Name   string      `json:"name"`
+	// PlatformID is the account's id on the platform: the LINE bot's user id (the
+	// webhook "destination"), the Facebook page id, the Instagram account id, the
+	// WhatsApp phone_number_id, or the widget id.
+	PlatformID string `json:"platformId"`
+	// Secrets are never returned by the API and never logged.
+	Secrets   ChannelSecrets `json:"-"`
+	Enabled   bool           `json:"enabled"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+	Version   int64          `json:"version"`
+}
+
+// ChannelSecrets are the credentials of a channel.
+type ChannelSecrets struct {
+	// SigningSecret verifies inbound webhooks: the LINE channel secret, the Meta
+	// app secret, or the widget token. A channel without one refuses every webhook.
+	SigningSecret string `json:"signingSecret,omitempty"`
+	// AccessToken authorises outbound calls: the LINE channel access token, the
+	// page access token, or the WhatsApp system-user token.
+	AccessToken string `json:"accessToken,omitempty"`
+	// VerifyToken answers Meta's GET subscription handshake.
+	VerifyToken string `json:"verifyToken,omitempty"`
+}
+
+// LogValue keeps secrets out of logs even when a whole channel is logged.
+func (ChannelSecrets) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// Validate checks the fields an operator sets when creating or editing a channel.
+func (c *Channel) Validate() error {
+	if !c.Kind.Valid() {
+		return Errorf(EInvalid, "kind must be one of line, messenger, instagram, whatsapp, widget")
+	}
+	if c.Name == "" || len([]rune(c.Name)) > 100 {
+		return Errorf(EInvalid, "channel name must be 1 to 100 characters")
+	}
+	if len(c.PlatformID) > 128 {
+		return Errorf(EInvalid, "platformId must be at most 128 characters")
+	}
+	if len(c.Secrets.SigningSecret) > 512 || len(c.Secrets.AccessToken) > 4096 || len(c.Secrets.VerifyToken) > 512 {
+		return Errorf(EInvalid, "a secret is too long")
+	}
+	return nil
+}
+
+// ChannelStore persists channels.
+type ChannelStore interface {
+	CreateChannel(ctx context.Context, c *Channel) error
+	// GetChannel returns a channel of the team; a channel of another team is
+	// ENotFound, so ids cannot be probed across teams.
+	GetChannel(ctx context.Context, teamID, id string) (*Channel, error)
+	// LookupChannel finds a channel by id alone, for webhooks, whose URL carries
+	// only the channel id.
+	LookupChannel(ctx context.Context, id string) (*Channel, error)
+	ListChannels(ctx context.Context, teamID string) ([]*Channel, error)
+	UpdateChannel(ctx context.Context, teamID, id string, fn func(*Channel) (*Channel, error)) (*Channel, error)
+	DeleteChannel(ctx context.Context, teamID, id string) error
+}

@@ -1,0 +1,61 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// ConversationStatus is the status of a conversation "event" (SPEC §2).
+type ConversationStatus string
+
+// Conversation statuses.
+const (
+	StatusPending    ConversationStatus = "pending"
+	StatusInProgress ConversationStatus = "in_progress"
+	StatusClosed     ConversationStatus = "closed"
+)
+
+// PendingKind splits pending conversations between the bot and a human.
+type PendingKind string
+
+// Pending kinds.
+const (
+	PendingBot   PendingKind = "bot"
+	PendingHuman PendingKind = "human"
+)
+
+// MaxCollaborators is the number of collaborators beside the follower (001:L4613).
+const MaxCollaborators = 5
+
+// Conversation is the current "event" between a contact and the team.
+type Conversation struct {
+	ID            string             `json:"id"`
+	TeamID        string             `json:"teamId"`
+	ContactID     string             `json:"contactId"`
+	ChannelID     string             `json:"channelId"`
+	Status        ConversationStatus `json:"status"`
+	PendingKind   PendingKind        `json:"pendingKind,omitempty"`
+	FollowerID    string             `json:"followerId,omitempty"`
+	Collaborators []string           `json:"collaborators,omitempty"`
+	// FollowedAt is when the current follower took the conversation; the inbox
+	// sorts by it (000: sort by last message or follow time).
+	FollowedAt time.Time `json:"followedAt,omitzero"`
+	// Unread counts unread customer messages per reader: the follower and each
+	// collaborator keep their own count (001:L4724), and PendingReader holds the
+	// count while nobody follows. See conversation_state.go.
+	Unread         map[string]int `json:"unread,omitempty"`
+	LastMessageAt  time.Time      `json:"lastMessageAt,omitzero"`
+	LastCustomerAt time.Time      `json:"lastCustomerAt,omitzero"`
+	LastStaffAt    time.Time      `json:"lastStaffAt,omitzero"`
+	CreatedAt      time.Time      `json:"createdAt"`
+	UpdatedAt      time.Time      `json:"updatedAt"`
+	Version        int64          `json:"version"`
+}
+
+// ConversationStore persists conversations; updates are optimistic so two
+// agents acting at once cannot both win.
+type ConversationStore interface {
+	GetConversation(ctx context.Context, teamID, id string) (*Conversation, error)
+	CreateConversation(ctx context.Context, c *Conversation) error
+	UpdateConversation(ctx context.Context, teamID, id string, fn func(*Conversation) (*Conversation, error)) (*Conversation, error)
+}
