@@ -1,0 +1,94 @@
+package awsclient
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// RequestCounter counts every AWS request attempt by service and operation, so
+// benchmarks can report what a webhook delivery really costs in AWS calls
+// (retries included, since AWS bills and throttles each attempt).
+//
+// It is safe for concurrent use; the zero value is ready.
+type RequestCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// counterID names the middleware so installing the counter twice on one
+// configuration is detected rather than double-counting.
+const counterID = "switchboard.RequestCounter"
+
+// Add installs the counter on cfg. Clients built from cfg afterwards count
+// their requests; clients built before are unaffected, because the SDK copies
+// APIOptions into each client when it is created.
+func (c *RequestCounter) Add(cfg *aws.Config) {
+	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+		if _, ok := stack.Finalize.Get(counterID); ok {
+			return nil
+		}
+		// Finalize runs once per attempt, inside the retry loop; adding at the
+		// end places it after signing, just before the request goes on the wire.
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc(counterID,
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				c.count(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+func (c *RequestCounter) count(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil {
+		c.counts = map[string]int{}
+	}
+	c.counts[key]++
+}
+
+// Snapshot returns the counts so far, keyed "Service.Operation" (for example
+// "DynamoDB.PutItem" or "SQS.SendMessageBatch"). The map is a copy.
+func (c *RequestCounter) Snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.counts))
+	for k, v := range c.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Total returns the number of attempts across every service and operation.
+func (c *RequestCounter) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.counts {
+		n += v
+	}
+	return n
+}
+
+// Reset forgets every count, so one benchmark phase can be measured alone.
+func (c *RequestCounter) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.counts = nil
+}
+
+// Keys returns the counted "Service.Operation" names in sorted order, for
+// printing stable reports.
+func (c *RequestCounter) Keys() []string {
+	snap := c.Snapshot()
+	keys := make([]string, 0, len(snap))
+	for k := range snap {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
