@@ -1,0 +1,132 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-chat/switchboard/shared/switchboard"
+)
+
+// TestCrossTeamIsolation uses an admin token of team A against every route,
+// addressing team B's channel, member and token ids. Every such request must
+// answer 404, no store write may be addressed to team B, and team B's records
+// must be exactly as before.
+func TestCrossTeamIsolation(t *testing.T) {
+	hs := newHarness(t)
+	adminA := hs.roleToken(teamA, switchboard.RoleAdmin)
+	hs.addChannel(testChannel("ch-a", teamA))
+	hs.addMember(switchboard.Member{ID: "m-a", TeamID: teamA, Name: "A", Role: switchboard.RoleCSAgent, Active: true})
+
+	hs.addChannel(testChannel("ch-b", teamB))
+	hs.addMember(switchboard.Member{ID: "m-b", TeamID: teamB, Name: "B", Role: switchboard.RoleCSAgent, Active: true})
+	hs.roleToken(teamB, switchboard.RoleAdmin)
+	hs.addToken(switchboard.Token{ID: "tok-b", TeamID: teamB, Name: "b", Role: switchboard.RoleCSAgent, MemberID: "m-b"})
+	before := snapshot(t, hs.mem, teamB)
+
+	// A valid body per route, so a request is refused for the id, not the body.
+	bodies := map[string]string{
+		"PATCH /v1/team":              `{"name":"Renamed A"}`,
+		"POST /v1/channels":           `{"kind":"line","name":"new"}`,
+		"PATCH /v1/channels/{id}":     `{"name":"hijacked","secrets":{"signingSecret":"x"}}`,
+		"POST /v1/members":            `{"name":"new","role":"cs_agent"}`,
+		"PATCH /v1/members/{id}":      `{"name":"hijacked","role":"admin"}`,
+		"PUT /v1/members/{id}/status": `{"status":"online"}`,
+		"POST /v1/tokens":             `{"name":"new","role":"cs_agent"}`,
+	}
+	idOfB := map[string]string{"channels": "ch-b", "members": "m-b", "tokens": "tok-b"}
+	bIDs := []string{"ch-b", "m-b", "tok-b", "tok-team-b-admin"}
+
+	for _, r := range hs.h.routes {
+		if r.auth != authToken {
+			continue
+		}
+		key := r.method + " " + r.pattern
+		t.Run(key, func(t *testing.T) {
+			path := r.pattern
+			if strings.Contains(path, "{id}") {
+				collection := strings.Split(path, "/")[2]
+				id, ok := idOfB[collection]
+				if !ok {
+					t.Fatalf("no team-B id for %s: extend this test", key)
+				}
+				path = strings.Replace(path, "{id}", id, 1)
+			}
+			resp := hs.call(r.method, path, adminA, bodies[key])
+			if strings.Contains(r.pattern, "{id}") {
+				if resp.StatusCode != 404 {
+					t.Errorf("status %d, want 404: %s", resp.StatusCode, resp.Body)
+				}
+				return
+			}
+			if resp.StatusCode < 200 || resp.StatusCode > 299 {
+				t.Errorf("status %d, want 2xx: %s", resp.StatusCode, resp.Body)
+			}
+			for _, id := range bIDs {
+				if strings.Contains(resp.Body, `"`+id+`"`) || strings.Contains(resp.Body, teamB) {
+					t.Errorf("response shows team B's %s: %s", id, resp.Body)
+				}
+			}
+		})
+	}
+
+	// A body naming team B's member is refused the same way.
+	resp := hs.call("POST", "/v1/tokens", adminA, `{"name":"x","memberId":"m-b"}`)
+	if resp.StatusCode != 404 {
+		t.Errorf("POST /v1/tokens with team B's member: status %d, want 404", resp.StatusCode)
+	}
+
+	if w := hs.mem.writesTo(teamB); len(w) != 0 {
+		t.Errorf("writes addressed to team B: %v", w)
+	}
+	if after := snapshot(t, hs.mem, teamB); after != before {
+		t.Errorf("team B changed:\nbefore %s\nafter  %s", before, after)
+	}
+	// The routes did run for team A, so the checks above are not vacuous.
+	if len(hs.mem.writesTo(teamA)) == 0 {
+		t.Errorf("no writes for team A at all")
+	}
+}
+
+// snapshot serialises every record of teamID, secrets and hashes included.
+func snapshot(t *testing.T, m *memStore, teamID string) string {
+	t.Helper()
+	type chanWithSecrets struct {
+		*switchboard.Channel
+		Secrets switchboard.ChannelSecrets
+	}
+	type tokWithHash struct {
+		*switchboard.Token
+		Hash string
+	}
+	var s struct {
+		Team     *switchboard.Team
+		Channels map[string]chanWithSecrets
+		Members  map[string]*switchboard.Member
+		Tokens   map[string]tokWithHash
+	}
+	s.Team = m.teams[teamID]
+	s.Channels = map[string]chanWithSecrets{}
+	s.Members = map[string]*switchboard.Member{}
+	s.Tokens = map[string]tokWithHash{}
+	for id, c := range m.channels {
+		if c.TeamID == teamID {
+			s.Channels[id] = chanWithSecrets{c, c.Secrets}
+		}
+	}
+	for id, x := range m.members {
+		if x.TeamID == teamID {
+			s.Members[id] = x
+		}
+	}
+	for id, x := range m.tokens {
+		if x.TeamID == teamID {
+			s.Tokens[id] = tokWithHash{x, x.Hash}
+		}
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-chat/switchboard/shared/switchboard"
+)
+
+// TestRolePermissions calls every token-authenticated route with a token of
+// every role and checks who is let through, from an explicit list per route
+// rather than from Role.Can, so a change to the rules has to change this too.
+func TestRolePermissions(t *testing.T) {
+	all := switchboard.Roles
+	admin := []switchboard.Role{switchboard.RoleAdmin}
+	adminSup := []switchboard.Role{switchboard.RoleAdmin, switchboard.RoleSupervisor}
+	tests := []struct {
+		route   string // "METHOD /pattern" as in the route table
+		path    string
+		body    string
+		allowed []switchboard.Role
+		wantMsg string // message of the 403
+	}{
+		{"GET /v1/team", "/v1/team", "", all, ""},
+		{"PATCH /v1/team", "/v1/team", `{"name":"N"}`, admin, "may not change the team"},
+		{"GET /v1/channels", "/v1/channels", "", all, ""},
+		{"POST /v1/channels", "/v1/channels", `{"kind":"line","name":"N"}`, admin, "may not create channels"},
+		{"GET /v1/channels/{id}", "/v1/channels/ch-1", "", all, ""},
+		{"PATCH /v1/channels/{id}", "/v1/channels/ch-1", `{"name":"N"}`, admin, "may not change channels"},
+		{"DELETE /v1/channels/{id}", "/v1/channels/ch-1", "", admin, "may not delete channels"},
+		{"GET /v1/members", "/v1/members", "", all, ""},
+		{"POST /v1/members", "/v1/members", `{"name":"N","role":"cs_agent"}`, adminSup, "may not create members"},
+		{"GET /v1/members/{id}", "/v1/members/m-1", "", all, ""},
+		{"PATCH /v1/members/{id}", "/v1/members/m-1", `{"name":"N"}`, adminSup, "may not change members"},
+		{"DELETE /v1/members/{id}", "/v1/members/m-1", "", adminSup, "may not delete members"},
+		{"PUT /v1/members/{id}/status", "/v1/members/m-1/status", `{"status":"away"}`, adminSup, "may set only its own member's status"},
+		{"GET /v1/tokens", "/v1/tokens", "", admin, "may not read tokens"},
+		{"POST /v1/tokens", "/v1/tokens", `{"name":"N","role":"cs_agent"}`, admin, "may not create tokens"},
+		{"DELETE /v1/tokens/{id}", "/v1/tokens/tok-x", "", admin, "may not delete tokens"},
+	}
+
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.route] = true
+		for _, role := range switchboard.Roles {
+			t.Run(tt.route+" as "+string(role), func(t *testing.T) {
+				hs := newHarness(t)
+				hs.addChannel(testChannel("ch-1", teamA))
+				hs.addMember(switchboard.Member{ID: "m-1", TeamID: teamA, Name: "M", Role: switchboard.RoleCSAgent, Active: true})
+				hs.addToken(switchboard.Token{ID: "tok-x", TeamID: teamA, Name: "x", Role: switchboard.RoleMarketer})
+				secret := hs.roleToken(teamA, role)
+				method, _, _ := strings.Cut(tt.route, " ")
+				resp := hs.call(method, tt.path, secret, tt.body)
+				if slices.Contains(tt.allowed, role) {
+					if resp.StatusCode < 200 || resp.StatusCode > 299 {
+						t.Errorf("status %d, want 2xx: %s", resp.StatusCode, resp.Body)
+					}
+					return
+				}
+				if resp.StatusCode != 403 {
+					t.Fatalf("status %d, want 403: %s", resp.StatusCode, resp.Body)
+				}
+				if _, msg := errorOf(t, resp); msg != "role "+string(role)+" "+tt.wantMsg {
+					t.Errorf("message = %q, want %q", msg, "role "+string(role)+" "+tt.wantMsg)
+				}
+				if len(hs.mem.writes) != 0 {
+					t.Errorf("writes after 403: %v", hs.mem.writes)
+				}
+			})
+		}
+	}
+	hs := newHarness(t)
+	for _, r := range hs.h.routes {
+		if r.auth == authToken && !covered[r.method+" "+r.pattern] {
+			t.Errorf("route %s %s has no permission test", r.method, r.pattern)
+		}
+	}
+}
