@@ -3,6 +3,8 @@ package switchboard
 import (
 	"context"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -42,6 +44,10 @@ type Channel struct {
 	// webhook "destination"), the Facebook page id, the Instagram account id, the
 	// WhatsApp phone_number_id, or the widget id.
 	PlatformID string `json:"platformId"`
+	// OutboundURL is where the website widget receives the messages the team
+	// sends (signed like its webhooks); only widget channels use it. It must be
+	// https, or http on the loopback address for local development.
+	OutboundURL string `json:"outboundUrl,omitempty"`
 	// Secrets are never returned by the API and never logged.
 	Secrets   ChannelSecrets `json:"-"`
 	Enabled   bool           `json:"enabled"`
@@ -76,6 +82,14 @@ func (c *Channel) Validate() error {
 	if len(c.PlatformID) > 128 {
 		return Errorf(EInvalid, "platformId must be at most 128 characters")
 	}
+	if c.OutboundURL != "" {
+		if c.Kind != KindWidget {
+			return Errorf(EInvalid, "outboundUrl is only used by widget channels")
+		}
+		if err := validOutboundURL(c.OutboundURL); err != nil {
+			return err
+		}
+	}
 	if len(c.Secrets.SigningSecret) > 512 || len(c.Secrets.AccessToken) > 4096 || len(c.Secrets.VerifyToken) > 512 {
 		return Errorf(EInvalid, "a secret is too long")
 	}
@@ -94,4 +108,28 @@ type ChannelStore interface {
 	ListChannels(ctx context.Context, teamID string) ([]*Channel, error)
 	UpdateChannel(ctx context.Context, teamID, id string, fn func(*Channel) (*Channel, error)) (*Channel, error)
 	DeleteChannel(ctx context.Context, teamID, id string) error
+}
+
+// validOutboundURL accepts https URLs, and http only on the loopback host, so a
+// team cannot make Switchboard post its signed messages in clear text across
+// the network. Credentials in the URL are refused: URLs end up in logs.
+func validOutboundURL(raw string) error {
+	bad := Errorf(EInvalid, "outboundUrl must be an https URL (or http://127.0.0.1 or http://localhost for development), without credentials, of at most 2048 characters")
+	if len(raw) > 2048 {
+		return bad
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return bad
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		switch strings.ToLower(u.Hostname()) {
+		case "127.0.0.1", "localhost", "::1":
+			return nil
+		}
+	}
+	return bad
 }
