@@ -176,6 +176,9 @@ type fakeAPI struct {
 	putItem    func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error)
 	deleteItem func(*dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error)
 	query      func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
+	batchGet   func(*dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error)
+	transact   func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error)
+	updateItem func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error)
 }
 
 var _ dynamo.API = (*fakeAPI)(nil)
@@ -194,6 +197,18 @@ func (f *fakeAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ 
 
 func (f *fakeAPI) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	return f.query(in)
+}
+
+func (f *fakeAPI) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return f.batchGet(in)
+}
+
+func (f *fakeAPI) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return f.transact(in)
+}
+
+func (f *fakeAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return f.updateItem(in)
 }
 
 func TestUpdateGivesUpAfterMaxAttempts(t *testing.T) {

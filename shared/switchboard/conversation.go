@@ -47,9 +47,25 @@ type Conversation struct {
 	LastMessageAt  time.Time      `json:"lastMessageAt,omitzero"`
 	LastCustomerAt time.Time      `json:"lastCustomerAt,omitzero"`
 	LastStaffAt    time.Time      `json:"lastStaffAt,omitzero"`
-	CreatedAt      time.Time      `json:"createdAt"`
-	UpdatedAt      time.Time      `json:"updatedAt"`
-	Version        int64          `json:"version"`
+	// LastOutboundAt is when the team last sent the customer anything: an
+	// agent's reply or an automatic one. LINE reports no reads, so when the
+	// customer writes again the router marks what was sent before as read
+	// (001:L1338), and this time tells it whether there is anything to mark
+	// without reading the messages (see HasUnreadOutbound).
+	LastOutboundAt time.Time `json:"lastOutboundAt,omitzero"`
+	// BotInputUntil is set by the bot step while a user input card waits for
+	// the customer's answer (001:L3828, at most an hour): until then the
+	// router hands the customer's messages to the bot as answers, and the
+	// keyword rules do not read them.
+	BotInputUntil time.Time `json:"botInputUntil,omitzero"`
+	// SearchText is the conversation's bounded, lower-cased search text: the
+	// contact's details and its last messages' texts (IndexContact,
+	// IndexMessage, see inbox.go), so the inbox searches a team's views
+	// without scanning. It is stored but never shown.
+	SearchText string    `json:"-"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	Version    int64     `json:"version"`
 }
 
 // ConversationStore persists conversations; updates are optimistic so two

@@ -346,7 +346,15 @@ func (c *Conversation) RequestHuman(now time.Time) {
 // not count as a staff reply, so it neither clears unread counts nor starts the
 // auto-end clock, which runs from the last staff reply (SPEC §2).
 func (c *Conversation) OnBotMessage(now time.Time) {
-	c.LastMessageAt, c.UpdatedAt = now, now
+	c.LastMessageAt, c.LastOutboundAt, c.UpdatedAt = now, now, now
+}
+
+// HasUnreadOutbound reports whether the team sent something since the
+// customer last wrote (or at the same instant, as an automatic answer to that
+// very message): on LINE, which has no read receipts, the customer's next
+// message marks those as read (001:L1338). Call it before OnCustomerMessage.
+func (c *Conversation) HasUnreadOutbound() bool {
+	return !c.LastOutboundAt.IsZero() && !c.LastOutboundAt.Before(c.LastCustomerAt)
 }
 
 // Follow makes m the follower of a pending conversation, which goes in
@@ -578,7 +586,7 @@ func (c *Conversation) OnStaffReply(actor *Member, now time.Time) error {
 		return err
 	}
 	delete(c.Unread, actor.ID)
-	c.LastStaffAt, c.LastMessageAt, c.UpdatedAt = now, now, now
+	c.LastStaffAt, c.LastMessageAt, c.LastOutboundAt, c.UpdatedAt = now, now, now, now
 	return nil
 }
 

@@ -52,6 +52,13 @@ const (
 	DeliveryFailed   DeliveryStatus = "failed"
 )
 
+// Message flags: contact details found in a customer's message.
+const (
+	FlagPhone   = "phone"
+	FlagEmail   = "email"
+	FlagAddress = "address"
+)
+
 // Message is one message of a conversation, in either direction.
 type Message struct {
 	ID                string         `json:"id"`
@@ -66,7 +73,11 @@ type Message struct {
 	SenderMemberID    string         `json:"senderMemberId,omitempty"`
 	Status            DeliveryStatus `json:"status,omitempty"`
 	FailureReason     string         `json:"failureReason,omitempty"`
-	CreatedAt         time.Time      `json:"createdAt"`
+	// Flags mark what the router found in a customer's message: "phone",
+	// "email" and "address" (SHOPLINE 003 §3, §16), so the inbox can flag it
+	// and offer the details for the customer's profile.
+	Flags     []string  `json:"flags,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // MessageStore persists messages.
