@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/config"
 	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/httpapi"
+	"github.com/switchboard-chat/switchboard/shared/outbound"
 	"github.com/switchboard-chat/switchboard/shared/telemetry"
 )
 
@@ -42,6 +43,12 @@ func build(ctx context.Context, env config.Env, logger *slog.Logger) (*httpapi.H
 		Channels:       store,
 		Members:        store,
 		Tokens:         store,
+		Contacts:       store,
+		Conversations:  store,
+		Messages:       store,
+		Rules:          store,
+		Bots:           store,
+		Senders:        outbound.Senders(outbound.EnvConfig(env.Get)),
 		AdminTokenHash: env.Get("ADMIN_TOKEN_HASH"),
 		PublicBaseURL:  env.Get("PUBLIC_BASE_URL"),
 		Logger:         logger,

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/switchboard-chat/switchboard/shared/keyword"
+	"github.com/switchboard-chat/switchboard/shared/casefold"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
 )
 
@@ -57,10 +57,10 @@ func (c *Config) Validate() error {
 		if name != t.Name {
 			return switchboard.Errorf(switchboard.EInvalid, "tag name %q must not start or end with spaces", t.Name)
 		}
-		if names[keyword.Fold(name)] {
+		if names[casefold.Fold(name)] {
 			return switchboard.Errorf(switchboard.EInvalid, "tag %q appears twice (letter case is ignored)", t.Name)
 		}
-		names[keyword.Fold(name)] = true
+		names[casefold.Fold(name)] = true
 		if len(t.Keywords) == 0 || len(t.Keywords) > MaxKeywordsPerTag {
 			return switchboard.Errorf(switchboard.EInvalid, "tag %q needs 1 to %d keywords, not %d", t.Name, MaxKeywordsPerTag, len(t.Keywords))
 		}
@@ -77,10 +77,10 @@ func (c *Config) Validate() error {
 			if n > MaxKeywordLen {
 				return switchboard.Errorf(switchboard.EInvalid, "keyword %q of tag %q is %d characters, more than %d", k, t.Name, n, MaxKeywordLen)
 			}
-			if kws[keyword.Fold(trimmed)] {
+			if kws[casefold.Fold(trimmed)] {
 				return switchboard.Errorf(switchboard.EInvalid, "keyword %q appears twice in tag %q (letter case is ignored)", k, t.Name)
 			}
-			kws[keyword.Fold(trimmed)] = true
+			kws[casefold.Fold(trimmed)] = true
 		}
 	}
 	return nil
@@ -97,7 +97,7 @@ func Tags(c Config, text string) []string {
 	var out []string
 	for _, t := range c.Tags {
 		for _, k := range t.Keywords {
-			if keyword.Contains(text, k) {
+			if casefold.Contains(text, k) {
 				out = append(out, t.Name)
 				break
 			}

@@ -41,7 +41,9 @@ type channelCreate struct {
 	Kind       switchboard.ChannelKind `json:"kind"`
 	Name       string                  `json:"name"`
 	PlatformID string                  `json:"platformId"`
-	Secrets    *secretsInput           `json:"secrets"`
+	// OutboundURL is where a widget channel receives the team's messages.
+	OutboundURL string        `json:"outboundUrl"`
+	Secrets     *secretsInput `json:"secrets"`
 	// Enabled defaults to true: a channel is created to be used.
 	Enabled *bool `json:"enabled"`
 }
@@ -51,11 +53,12 @@ type channelCreate struct {
 type channelPatch struct {
 	// Kind is accepted only to refuse it clearly: the kind is part of the webhook
 	// URL the platform already calls, so changing it would silently break ingest.
-	Kind       *string       `json:"kind"`
-	Name       *string       `json:"name"`
-	PlatformID *string       `json:"platformId"`
-	Secrets    *secretsInput `json:"secrets"`
-	Enabled    *bool         `json:"enabled"`
+	Kind        *string       `json:"kind"`
+	Name        *string       `json:"name"`
+	PlatformID  *string       `json:"platformId"`
+	OutboundURL *string       `json:"outboundUrl"`
+	Secrets     *secretsInput `json:"secrets"`
+	Enabled     *bool         `json:"enabled"`
 }
 
 // secretsSet says which secrets a channel has, never what they are.
@@ -68,27 +71,29 @@ type secretsSet struct {
 // channelView is a channel as the API shows it: without secret values, with the
 // webhook URL to paste into the platform's console.
 type channelView struct {
-	ID         string                  `json:"id"`
-	TeamID     string                  `json:"teamId"`
-	Kind       switchboard.ChannelKind `json:"kind"`
-	Name       string                  `json:"name"`
-	PlatformID string                  `json:"platformId"`
-	Enabled    bool                    `json:"enabled"`
-	Secrets    secretsSet              `json:"secrets"`
-	WebhookURL string                  `json:"webhookUrl"`
-	CreatedAt  time.Time               `json:"createdAt"`
-	UpdatedAt  time.Time               `json:"updatedAt"`
-	Version    int64                   `json:"version"`
+	ID          string                  `json:"id"`
+	TeamID      string                  `json:"teamId"`
+	Kind        switchboard.ChannelKind `json:"kind"`
+	Name        string                  `json:"name"`
+	PlatformID  string                  `json:"platformId"`
+	OutboundURL string                  `json:"outboundUrl,omitempty"`
+	Enabled     bool                    `json:"enabled"`
+	Secrets     secretsSet              `json:"secrets"`
+	WebhookURL  string                  `json:"webhookUrl"`
+	CreatedAt   time.Time               `json:"createdAt"`
+	UpdatedAt   time.Time               `json:"updatedAt"`
+	Version     int64                   `json:"version"`
 }
 
 func (h *Handler) channelView(c *switchboard.Channel) channelView {
 	return channelView{
-		ID:         c.ID,
-		TeamID:     c.TeamID,
-		Kind:       c.Kind,
-		Name:       c.Name,
-		PlatformID: c.PlatformID,
-		Enabled:    c.Enabled,
+		ID:          c.ID,
+		TeamID:      c.TeamID,
+		Kind:        c.Kind,
+		Name:        c.Name,
+		PlatformID:  c.PlatformID,
+		OutboundURL: c.OutboundURL,
+		Enabled:     c.Enabled,
 		Secrets: secretsSet{
 			SigningSecret: c.Secrets.SigningSecret != "",
 			AccessToken:   c.Secrets.AccessToken != "",
@@ -126,14 +131,15 @@ func (h *Handler) createChannel(ctx context.Context, r *request) (events.APIGate
 	}
 	now := h.now().UTC()
 	c := &switchboard.Channel{
-		ID:         h.newID(),
-		TeamID:     r.caller.TeamID,
-		Kind:       in.Kind,
-		Name:       in.Name,
-		PlatformID: in.PlatformID,
-		Enabled:    in.Enabled == nil || *in.Enabled,
-		CreatedAt:  now,
-		UpdatedAt:  now,
+		ID:          h.newID(),
+		TeamID:      r.caller.TeamID,
+		Kind:        in.Kind,
+		Name:        in.Name,
+		PlatformID:  in.PlatformID,
+		OutboundURL: in.OutboundURL,
+		Enabled:     in.Enabled == nil || *in.Enabled,
+		CreatedAt:   now,
+		UpdatedAt:   now,
 	}
 	in.Secrets.apply(&c.Secrets)
 	if err := c.Validate(); err != nil {
@@ -170,6 +176,9 @@ func (h *Handler) updateChannel(ctx context.Context, r *request) (events.APIGate
 		if in.PlatformID != nil {
 			next.PlatformID = *in.PlatformID
 		}
+		if in.OutboundURL != nil {
+			next.OutboundURL = *in.OutboundURL
+		}
 		if in.Enabled != nil {
 			next.Enabled = *in.Enabled
 		}
@@ -191,6 +200,12 @@ func (h *Handler) deleteChannel(ctx context.Context, r *request) (events.APIGate
 	// Read first so a missing channel is a 404 whatever the store's delete does
 	// with an absent key.
 	if _, err := h.channels.GetChannel(ctx, r.caller.TeamID, id); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	// The rules that target the channel are marked invalid first (001:L1316):
+	// marking is idempotent, so if the delete then fails, retrying it marks
+	// nothing new and deletes; the other order could leave rules unmarked.
+	if err := h.rules.MarkChannelGone(ctx, r.caller.TeamID, id); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if err := h.channels.DeleteChannel(ctx, r.caller.TeamID, id); err != nil {

@@ -22,7 +22,27 @@ func TestCrossTeamIsolation(t *testing.T) {
 	hs.addMember(switchboard.Member{ID: "m-b", TeamID: teamB, Name: "B", Role: switchboard.RoleCSAgent, Active: true})
 	hs.roleToken(teamB, switchboard.RoleAdmin)
 	hs.addToken(switchboard.Token{ID: "tok-b", TeamID: teamB, Name: "b", Role: switchboard.RoleCSAgent, MemberID: "m-b"})
+	// The inbox: a conversation (and contact) and rules in each team.
+	for _, id := range []string{"conv-a", "conv-b"} {
+		team := teamA
+		if id == "conv-b" {
+			team = teamB
+		}
+		ct := testContact(id, team, "")
+		ct.ChannelID = "ch-" + id[len(id)-1:]
+		hs.inbox.addContact(ct)
+		c := pendingConv(id, 5)
+		c.TeamID, c.ChannelID = team, ct.ChannelID
+		hs.inbox.addConversation(c)
+	}
+	seedRules(t, hs, teamA, "ch-a")
+	seedRulesWith(t, hs, teamB, "ch-b", "rule-b", "rule-b", "rule-b")
+	// A bot in each team.
+	hs.bots.add(teamA, "bot-a")
+	hs.bots.add(teamB, "bot-b")
+	botsBefore := hs.bots.snapshotTeam(teamB)
 	before := snapshot(t, hs.mem, teamB)
+	inboxBefore := hs.inbox.snapshotTeam(teamB)
 
 	// A valid body per route, so a request is refused for the id, not the body.
 	bodies := map[string]string{
@@ -33,9 +53,26 @@ func TestCrossTeamIsolation(t *testing.T) {
 		"PATCH /v1/members/{id}":      `{"name":"hijacked","role":"admin"}`,
 		"PUT /v1/members/{id}/status": `{"status":"online"}`,
 		"POST /v1/tokens":             `{"name":"new","role":"cs_agent"}`,
+
+		"POST /v1/conversations/bulk":               `{"action":"delete","ids":["conv-a"]}`,
+		"POST /v1/conversations/{id}/messages":      `{"text":"x"}`,
+		"POST /v1/conversations/{id}/transfer":      `{"to":"m-a"}`,
+		"POST /v1/conversations/{id}/collaborators": `{"memberIds":["m-a"]}`,
+		"PATCH /v1/contacts/{id}":                   `{"note":"x"}`,
+		"POST /v1/contacts/{id}/tags":               `{"tags":["x"]}`,
+		"POST /v1/rules/replies":                    `{"groupId":"grp-1","channelIds":["ch-a"],"mode":"exact","keywords":["a"],"reply":{"kind":"text","text":"b"}}`,
+		"PATCH /v1/rules/replies/{id}":              `{"paused":true}`,
+		"POST /v1/rules/groups":                     `{"name":"G","enabled":{"ch-a":true}}`,
+		"PATCH /v1/rules/groups/{id}":               `{"name":"hijacked"}`,
+		"POST /v1/rules/assign":                     `{"groupId":"grp-1","channelIds":["ch-a"],"mode":"exact","keywords":["a"],"target":"role","role":"cs_agent","order":"random"}`,
+		"PATCH /v1/rules/assign/{id}":               `{"paused":true}`,
+		"PUT /v1/rules/autotag":                     `{"enabled":true,"tags":[{"name":"vip","keywords":["VIP"]}]}`,
+		"POST /v1/bots":                             `{"name":"B","channelKinds":["line"],"modules":[{"id":"m","cards":[{"type":"text","text":"t"}]}]}`,
+		"PUT /v1/bots/{id}":                         `{"name":"hijacked","channelKinds":["line"],"modules":[{"id":"m","cards":[{"type":"text","text":"t"}]}]}`,
 	}
-	idOfB := map[string]string{"channels": "ch-b", "members": "m-b", "tokens": "tok-b"}
-	bIDs := []string{"ch-b", "m-b", "tok-b", "tok-team-b-admin"}
+	queries := map[string]string{"GET /v1/conversations/search": "q=amy"}
+	idOfB := map[string]string{"channels": "ch-b", "members": "m-b", "tokens": "tok-b", "conversations": "conv-b", "contacts": "conv-b", "rules": "rule-b", "bots": "bot-b"}
+	bIDs := []string{"ch-b", "m-b", "tok-b", "tok-team-b-admin", "conv-b", "rule-b", "bot-b"}
 
 	for _, r := range hs.h.routes {
 		if r.auth != authToken {
@@ -52,7 +89,9 @@ func TestCrossTeamIsolation(t *testing.T) {
 				}
 				path = strings.Replace(path, "{id}", id, 1)
 			}
-			resp := hs.call(r.method, path, adminA, bodies[key])
+			ev := req(r.method, path, adminA, bodies[key])
+			ev.RawQueryString = queries[key]
+			resp := hs.do(ev)
 			if strings.Contains(r.pattern, "{id}") {
 				if resp.StatusCode != 404 {
 					t.Errorf("status %d, want 404: %s", resp.StatusCode, resp.Body)
@@ -81,6 +120,12 @@ func TestCrossTeamIsolation(t *testing.T) {
 	}
 	if after := snapshot(t, hs.mem, teamB); after != before {
 		t.Errorf("team B changed:\nbefore %s\nafter  %s", before, after)
+	}
+	if after := hs.inbox.snapshotTeam(teamB); after != inboxBefore {
+		t.Errorf("team B's inbox changed:\nbefore %s\nafter  %s", inboxBefore, after)
+	}
+	if after := hs.bots.snapshotTeam(teamB); after != botsBefore {
+		t.Errorf("team B's bots changed:\nbefore %s\nafter  %s", botsBefore, after)
 	}
 	// The routes did run for team A, so the checks above are not vacuous.
 	if len(hs.mem.writesTo(teamA)) == 0 {

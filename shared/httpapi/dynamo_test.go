@@ -29,7 +29,8 @@ func newRealAPI(t *testing.T) *realAPI {
 	ddb := awsclient.DynamoDB(cfg, awstest.Endpoint(t, "SWITCHBOARD_DYNAMODB_ENDPOINT"))
 	store := dynamo.New(ddb, awstest.Table(t, ddb))
 	key, hash := switchboard.NewTokenSecret()
-	h := New(Config{Teams: store, Channels: store, Members: store, Tokens: store, AdminTokenHash: hash})
+	h := New(Config{Teams: store, Channels: store, Members: store, Tokens: store,
+		Contacts: store, Conversations: store, Messages: store, Rules: store, AdminTokenHash: hash})
 	return &realAPI{t: t, h: h, adminKey: key}
 }
 

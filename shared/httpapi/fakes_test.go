@@ -457,20 +457,47 @@ type harness struct {
 	channels *fakeChannels
 	members  *fakeMembers
 	tokens   *fakeTokens
-	h        *Handler
-	logs     *bytes.Buffer
-	ids      int
+	// The inbox's stores and the sender of every channel kind.
+	inbox         *memInbox
+	contacts      *fakeContacts
+	conversations *fakeConversations
+	messages      *fakeMessages
+	rules         *fakeRules
+	sender        *fakeSender
+	bots          *memBots // the bot builder's bots (bots_test.go)
+	h             *Handler
+	logs          *bytes.Buffer
+	ids           int
 }
 
 func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 	t.Helper()
 	hs := &harness{t: t, mem: newMemStore(), logs: &bytes.Buffer{}}
 	hs.teams, hs.channels, hs.members, hs.tokens = hs.mem.fakes()
+	hs.inbox = newMemInbox(hs.mem)
+	hs.contacts, hs.conversations, hs.messages, hs.rules = hs.inbox.fakes()
+	hs.bots = newMemBots(hs.mem)
+	hs.sender = &fakeSender{send: func(_ context.Context, r switchboard.SendRequest) (switchboard.SendResult, error) {
+		hs.mem.mu.Lock()
+		defer hs.mem.mu.Unlock()
+		hs.inbox.sent = append(hs.inbox.sent, r)
+		return switchboard.SendResult{PlatformMessageIDs: []string{fmt.Sprintf("pm-%d", len(hs.inbox.sent))}, Via: "push"}, nil
+	}}
+	senders := map[switchboard.ChannelKind]switchboard.Sender{}
+	for _, k := range switchboard.ChannelKinds {
+		senders[k] = hs.sender
+	}
 	cfg := Config{
 		Teams:          hs.teams,
 		Channels:       hs.channels,
 		Members:        hs.members,
 		Tokens:         hs.tokens,
+		Contacts:       hs.contacts,
+		Conversations:  hs.conversations,
+		Messages:       hs.messages,
+		Rules:          hs.rules,
+		Bots:           hs.bots.fakes(),
+		Senders:        senders,
 		Clock:          func() time.Time { return testNow },
 		NewID:          func() string { hs.ids++; return fmt.Sprintf("id-%03d", hs.ids) },
 		AdminTokenHash: switchboard.HashToken(adminKey),

@@ -1,5 +1,6 @@
 // Package httpapi is the operators' API of Switchboard: the JSON endpoints under
-// /v1 through which a team manages itself, its channels, members and API tokens.
+// /v1 through which a team manages itself, its channels, members and API tokens,
+// answers its customers from the inbox, and edits its routing rules.
 // It runs behind the API Gateway route ANY /v1/{proxy+}, receives HTTP API v2
 // events through package apigw, and talks to storage only through the narrow
 // store interfaces declared here, always scoped to the caller's team.
@@ -77,6 +78,19 @@ type Config struct {
 	Channels ChannelStore
 	Members  MemberStore
 	Tokens   TokenStore
+	// Contacts, Conversations, Messages and Rules serve the inbox and the
+	// routing rules (conversations.go, contacts.go, rules.go).
+	Contacts      ContactStore
+	Conversations ConversationStore
+	Messages      MessageStore
+	Rules         RuleStore
+	// Bots serves the bot builder (bots.go). It is optional: without it the
+	// bot routes answer 503, so a deployment that does not wire it fails
+	// loudly there rather than at start.
+	Bots BotStore
+	// Senders deliver agents' messages, one per channel kind
+	// (outbound.Senders). A kind without one answers 503 when an agent sends.
+	Senders map[switchboard.ChannelKind]switchboard.Sender
 	// Clock stamps createdAt/updatedAt and decides token expiry; time.Now when nil.
 	Clock switchboard.Clock
 	// NewID names new teams, channels, members and tokens; switchboard.NewID when nil.
@@ -94,12 +108,18 @@ type Config struct {
 
 // Handler serves the operators' API. It is safe for concurrent use.
 type Handler struct {
-	teams    TeamStore
-	channels ChannelStore
-	members  MemberStore
-	tokens   TokenStore
-	now      switchboard.Clock
-	newID    switchboard.IDGen
+	teams         TeamStore
+	channels      ChannelStore
+	members       MemberStore
+	tokens        TokenStore
+	contacts      ContactStore
+	conversations ConversationStore
+	messages      MessageStore
+	rules         RuleStore
+	bots          BotStore
+	senders       map[switchboard.ChannelKind]switchboard.Sender
+	now           switchboard.Clock
+	newID         switchboard.IDGen
 	// adminHash is the decoded AdminTokenHash; nil when team creation is off.
 	adminHash []byte
 	// adminHashErr explains why a configured AdminTokenHash cannot be used.
@@ -112,18 +132,25 @@ type Handler struct {
 // New builds the handler. It panics when a store is missing, because that is a
 // wiring bug in main that must fail at cold start rather than on some request.
 func New(cfg Config) *Handler {
-	if cfg.Teams == nil || cfg.Channels == nil || cfg.Members == nil || cfg.Tokens == nil {
-		panic("httpapi.New: Teams, Channels, Members and Tokens stores are required")
+	if cfg.Teams == nil || cfg.Channels == nil || cfg.Members == nil || cfg.Tokens == nil ||
+		cfg.Contacts == nil || cfg.Conversations == nil || cfg.Messages == nil || cfg.Rules == nil {
+		panic("httpapi.New: Teams, Channels, Members, Tokens, Contacts, Conversations, Messages and Rules stores are required")
 	}
 	h := &Handler{
-		teams:    cfg.Teams,
-		channels: cfg.Channels,
-		members:  cfg.Members,
-		tokens:   cfg.Tokens,
-		now:      cfg.Clock,
-		newID:    cfg.NewID,
-		baseURL:  strings.TrimRight(strings.TrimSpace(cfg.PublicBaseURL), "/"),
-		log:      cfg.Logger,
+		teams:         cfg.Teams,
+		channels:      cfg.Channels,
+		members:       cfg.Members,
+		tokens:        cfg.Tokens,
+		contacts:      cfg.Contacts,
+		conversations: cfg.Conversations,
+		messages:      cfg.Messages,
+		rules:         cfg.Rules,
+		bots:          cfg.Bots,
+		senders:       cfg.Senders,
+		now:           cfg.Clock,
+		newID:         cfg.NewID,
+		baseURL:       strings.TrimRight(strings.TrimSpace(cfg.PublicBaseURL), "/"),
+		log:           cfg.Logger,
 	}
 	if h.now == nil {
 		h.now = time.Now

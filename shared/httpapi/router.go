@@ -71,6 +71,54 @@ func (h *Handler) routeTable() []route {
 		{method: get, pattern: "/v1/tokens", perm: switchboard.PermManageTokens, action: "read tokens", handle: h.listTokens},
 		{method: post, pattern: "/v1/tokens", perm: switchboard.PermManageTokens, action: "create tokens", handle: h.createToken},
 		{method: del, pattern: "/v1/tokens/{id}", perm: switchboard.PermManageTokens, action: "delete tokens", handle: h.deleteToken},
+
+		// The inbox. Every role may read it; what each sees, and which actions
+		// each may take, the handlers decide (visibility, the state machine).
+		// Search comes before {id} so that it is not taken for an id.
+		{method: get, pattern: "/v1/conversations", perm: switchboard.PermRead, action: "read conversations", handle: h.listConversations},
+		{method: get, pattern: "/v1/conversations/search", perm: switchboard.PermRead, action: "read conversations", handle: h.searchConversations},
+		{method: post, pattern: "/v1/conversations/bulk", perm: switchboard.PermRead, action: "act on conversations", handle: h.bulkConversations},
+		{method: get, pattern: "/v1/conversations/{id}", perm: switchboard.PermRead, action: "read conversations", handle: h.getConversation},
+		{method: get, pattern: "/v1/conversations/{id}/messages", perm: switchboard.PermRead, action: "read conversations", handle: h.listConversationMessages},
+		{method: post, pattern: "/v1/conversations/{id}/messages", perm: switchboard.PermRead, action: "send messages", handle: h.sendMessage},
+		{method: post, pattern: "/v1/conversations/{id}/follow", perm: switchboard.PermRead, action: "follow conversations", handle: h.actionHandler("follow", follow)},
+		{method: post, pattern: "/v1/conversations/{id}/close", perm: switchboard.PermRead, action: "close conversations", handle: h.actionHandler("close", closeConversation)},
+		{method: post, pattern: "/v1/conversations/{id}/reopen", perm: switchboard.PermRead, action: "reopen conversations", handle: h.actionHandler("reopen", reopen)},
+		{method: post, pattern: "/v1/conversations/{id}/transfer", perm: switchboard.PermRead, action: "transfer conversations", handle: h.transferConversation},
+		{method: post, pattern: "/v1/conversations/{id}/collaborators", perm: switchboard.PermRead, action: "add collaborators", handle: h.addCollaborators},
+		{method: del, pattern: "/v1/conversations/{id}/collaborators/{memberId}", perm: switchboard.PermRead, action: "remove collaborators", handle: h.removeCollaborator},
+		{method: post, pattern: "/v1/conversations/{id}/join", perm: switchboard.PermRead, action: "join conversations", handle: h.actionHandler("join", join)},
+		{method: post, pattern: "/v1/conversations/{id}/takeover", perm: switchboard.PermRead, action: "take over conversations", handle: h.actionHandler("takeover", takeover)},
+
+		{method: get, pattern: "/v1/contacts/{id}", perm: switchboard.PermRead, action: "read contacts", handle: h.getContact},
+		{method: patch, pattern: "/v1/contacts/{id}", perm: switchboard.PermRead, action: "change contacts", handle: h.updateContact},
+		{method: post, pattern: "/v1/contacts/{id}/tags", perm: switchboard.PermRead, action: "tag contacts", handle: h.addTags},
+		{method: get, pattern: "/v1/contacts/{id}/tags/log", perm: switchboard.PermRead, action: "read contacts", handle: h.listTagLog},
+		{method: del, pattern: "/v1/contacts/{id}/tags/{tag}", perm: switchboard.PermRead, action: "untag contacts", handle: h.removeTag},
+
+		{method: get, pattern: "/v1/rules/replies", perm: switchboard.PermRead, action: "read rules", handle: h.listReplyRules},
+		{method: post, pattern: "/v1/rules/replies", perm: switchboard.PermManageRules, action: "change rules", handle: h.createReplyRule},
+		{method: patch, pattern: "/v1/rules/replies/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.updateReplyRule},
+		{method: del, pattern: "/v1/rules/replies/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.deleteReplyRule},
+		{method: get, pattern: "/v1/rules/groups", perm: switchboard.PermRead, action: "read rules", handle: h.listRuleGroups},
+		{method: post, pattern: "/v1/rules/groups", perm: switchboard.PermManageRules, action: "change rules", handle: h.createRuleGroup},
+		{method: patch, pattern: "/v1/rules/groups/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.updateRuleGroup},
+		{method: del, pattern: "/v1/rules/groups/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.deleteRuleGroup},
+		{method: get, pattern: "/v1/rules/assign", perm: switchboard.PermRead, action: "read rules", handle: h.listAssignRules},
+		{method: post, pattern: "/v1/rules/assign", perm: switchboard.PermManageRules, action: "change rules", handle: h.createAssignRule},
+		{method: patch, pattern: "/v1/rules/assign/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.updateAssignRule},
+		{method: del, pattern: "/v1/rules/assign/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.deleteAssignRule},
+		{method: get, pattern: "/v1/rules/autotag", perm: switchboard.PermRead, action: "read rules", handle: h.getAutoTag},
+		{method: put, pattern: "/v1/rules/autotag", perm: switchboard.PermManageRules, action: "change rules", handle: h.putAutoTag},
+
+		// The bot builder: editing a bot is editing an automatic answer, so
+		// it takes the rules permission (bots.go).
+		{method: get, pattern: "/v1/bots", perm: switchboard.PermRead, action: "read bots", handle: h.listBots},
+		{method: post, pattern: "/v1/bots", perm: switchboard.PermManageRules, action: "change bots", handle: h.createBot},
+		{method: get, pattern: "/v1/bots/{id}", perm: switchboard.PermRead, action: "read bots", handle: h.getBot},
+		{method: put, pattern: "/v1/bots/{id}", perm: switchboard.PermManageRules, action: "change bots", handle: h.updateBot},
+		{method: del, pattern: "/v1/bots/{id}", perm: switchboard.PermManageRules, action: "change bots", handle: h.deleteBot},
+		{method: post, pattern: "/v1/bots/{id}/copy", perm: switchboard.PermManageRules, action: "change bots", handle: h.copyBot},
 	}
 	for i := range rs {
 		rs[i].segs = strings.Split(strings.TrimPrefix(rs[i].pattern, "/"), "/")

@@ -10,54 +10,21 @@ package keyword
 
 import (
 	"strings"
-	"unicode"
+
+	"github.com/switchboard-chat/switchboard/shared/casefold"
 )
 
-// Fold returns s with letter case removed, for matching. It applies Unicode
-// simple case folding rune by rune, the folding strings.EqualFold uses, so
-// "ABC", "abc" and "aBc" fold alike, as do Greek or Cyrillic pairs. It does not
-// normalise width or compatibility forms (no NFKC): full-width "ＡＢＣ" folds
-// to "ａｂｃ", never to "abc", because the product treats full-width and
-// half-width characters as different (001:L3996-L4010). Invalid UTF-8 bytes
-// become U+FFFD.
-func Fold(s string) string {
-	return strings.Map(foldRune, s)
-}
+// Fold returns s with letter case removed, for matching; see casefold.Fold,
+// which keyword, autotag and the inbox share.
+func Fold(s string) string { return casefold.Fold(s) }
 
-// foldRune maps r to one representative of its case-folding orbit (the smallest
-// rune in it), so two runes fold equal exactly when strings.EqualFold says so.
-func foldRune(r rune) rune {
-	if r < 0x80 {
-		// The upper-case letter is the smallest of every ASCII orbit (the
-		// Kelvin sign and the long s fold onto 'K' and 'S', above them).
-		if 'a' <= r && r <= 'z' {
-			return r - 'a' + 'A'
-		}
-		return r
-	}
-	m := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		m = min(m, f)
-	}
-	return m
-}
-
-// prepare trims surrounding white space and folds case: what both the
-// customer's message and a keyword go through before they are compared. White
-// space around a message (a trailing newline from a phone keyboard, a space
-// after a QR-code keyword) never decides whether it matches; white space
-// inside it does.
-func prepare(s string) string {
-	return Fold(strings.TrimSpace(s))
-}
+// prepare trims surrounding white space and folds case (casefold.Prepare).
+func prepare(s string) string { return casefold.Prepare(s) }
 
 // Contains reports whether text contains keyword under the package's rules
 // (case ignored, width kept, white space around the keyword ignored). An empty
 // keyword is contained in nothing.
-func Contains(text, keyword string) bool {
-	k := prepare(keyword)
-	return k != "" && strings.Contains(Fold(text), k)
-}
+func Contains(text, keyword string) bool { return casefold.Contains(text, keyword) }
 
 // Mode is how a rule's keywords are compared with a message (001:L4022-L4043).
 type Mode string

@@ -71,6 +71,9 @@ const (
 	AttrNumber  AttributeType = "number"
 	AttrDate    AttributeType = "date"
 	AttrBoolean AttributeType = "boolean"
+	// AttrDateTime holds an instant, stored as RFC 3339 in UTC; a bot's user
+	// input card can save a date and time into one (SPEC §3).
+	AttrDateTime AttributeType = "datetime"
 )
 
 // AttributeValue is one custom attribute value with its type.

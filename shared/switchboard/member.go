@@ -53,16 +53,27 @@ const (
 	// anyone, themself included, above their own role.
 	PermManageAdmins Permission = "admins:manage"
 	PermRead         Permission = "read"
+	// PermManageRules edits keyword auto-reply, auto-assign and auto-tag
+	// rules. SPEC §2 gives channel common messages to admin, supervisor, CS
+	// manager and marketer; rules are the same kind of automatic answer, so
+	// the same roles edit them.
+	PermManageRules Permission = "rules:manage"
+	// PermDeleteConversations deletes conversations and blacklists contacts:
+	// admin and supervisor by default (001:L401, 001:L2396).
+	PermDeleteConversations Permission = "conversations:delete"
 )
 
 // Can reports whether role r has permission p. Channel and token management stay
-// with admins because they touch credentials; supervisors also manage members.
+// with admins because they touch credentials; supervisors also manage members
+// and delete conversations; CS managers and marketers also edit routing rules.
 func (r Role) Can(p Permission) bool {
 	switch p {
 	case PermRead:
 		return r.Valid()
-	case PermManageMembers:
+	case PermManageMembers, PermDeleteConversations:
 		return r == RoleAdmin || r == RoleSupervisor
+	case PermManageRules:
+		return r == RoleAdmin || r == RoleSupervisor || r == RoleCSManager || r == RoleMarketer
 	case PermManageTeam, PermManageChannels, PermManageTokens, PermManageAdmins:
 		return r == RoleAdmin
 	}
