@@ -10,6 +10,15 @@ import (
 var conversationRecord = record[switchboard.Conversation]{
 	what: "conversation",
 	key:  func(c *switchboard.Conversation) key { return conversationKey(c.TeamID, c.ID) },
+	index: func(c *switchboard.Conversation) map[string]string {
+		v := conversationInView(c)
+		idx := map[string]string{attrGSI1PK: v.PK, attrGSI1SK: v.SK}
+		if c.FollowerID != "" {
+			f := conversationOfFollower(c)
+			idx[attrGSI2PK], idx[attrGSI2SK] = f.PK, f.SK
+		}
+		return idx
+	},
 	meta: func(c *switchboard.Conversation) (*int64, *time.Time, *time.Time) {
 		return &c.Version, &c.CreatedAt, &c.UpdatedAt
 	},
