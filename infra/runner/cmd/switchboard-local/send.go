@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/switchboard-chat/switchboard/infra/fakes"
+	"github.com/switchboard-chat/switchboard/infra/runner"
+)
+
+// send posts one sample webhook of events/ to a running stack, exactly as the
+// platform would: the sample's raw body and headers, signature included (the
+// samples are signed with the demo channels' secret, which `up` seeds).
+func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("http", envOr("SWITCHBOARD_HTTP_ADDR", runner.DefaultHTTPAddr), "the running stack's HTTP API address")
+	eventPath := fs.String("event", "events/webhooks/line-text.json", "sample webhook (an API Gateway v2 request from events/webhooks)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(*eventPath)
+	if err != nil {
+		return err
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		return fmt.Errorf("%s is not an API Gateway v2 request: %w", *eventPath, err)
+	}
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return fmt.Errorf("%s: body is flagged base64 but does not decode: %w", *eventPath, err)
+		}
+	}
+	method := req.RequestContext.HTTP.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	url := "http://" + *addr + req.RawPath
+	if req.RawQueryString != "" {
+		url += "?" + req.RawQueryString
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	for k, v := range req.Headers {
+		switch strings.ToLower(k) {
+		case "host", "content-length", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto":
+			continue
+		}
+		hreq.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		return fmt.Errorf("is `make run` up at %s? %w", *addr, err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	fmt.Fprintf(stdout, "%s %s -> %s\n%s\n", method, req.RawPath, resp.Status, answer)
+	fmt.Fprintf(stdout, "Replies reach the fake platforms; list what they received with:\n")
+	for _, f := range []struct{ name, addr string }{{"LINE", fakes.DefaultLINE}, {"Messenger/Instagram", fakes.DefaultGraph}, {"WhatsApp", fakes.DefaultWA}, {"web widget site", fakes.DefaultWidgetSite}} {
+		fmt.Fprintf(stdout, "  %-20s curl -s http://%s/__fake/requests\n", f.name, f.addr)
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("the stack answered %s", resp.Status)
+	}
+	return nil
+}
