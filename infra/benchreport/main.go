@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -34,6 +35,26 @@ var figures = []figure{
 	{label: "ingest allocations per 10-event LINE delivery", bench: "BenchmarkHandleLINE", metric: "allocs/op", unit: "allocs"},
 	{label: "AWS requests per webhook delivery (warm)", bench: "BenchmarkDeliveryAWSRequests", metric: "aws-req/delivery", unit: "requests", target: "1"},
 	{label: "AWS requests per webhook delivery (cold cache)", bench: "BenchmarkDeliveryAWSRequestsCold", metric: "aws-req/delivery", unit: "requests"},
+	{label: "router: AWS requests per LINE text with keyword reply", bench: "BenchmarkRouterKeywordReply/line", metric: "aws-req/message", unit: "requests", target: "<= 6"},
+	{label: "router: AWS requests per Messenger text with keyword reply", bench: "BenchmarkRouterKeywordReply/messenger", metric: "aws-req/message", unit: "requests", target: "<= 6"},
+	{label: "router: CPU of one routing decision (60 rules, 60 tags)", bench: "BenchmarkRouterDecide", metric: "ns/op", unit: "ns"},
+	{label: "botstep: AWS requests per bot step", bench: "BenchmarkBotstep", metric: "aws-req/message", unit: "requests"},
+	{label: "botstep: CPU of one engine step", bench: "BenchmarkStep", metric: "ns/op", unit: "ns"},
+	{label: "timers: 100k due in one minute, time to dispatch the last", bench: "BenchmarkTimersDispatch100k/queue=count", metric: "ns/op", unit: "ns"},
+	{label: "timers: DynamoDB writes per timer (arm + delete)", bench: "BenchmarkTimersDispatch100k/queue=count", metric: "ddb-writes/timer", unit: "writes", target: "<= 2"},
+	{label: "timers: dispatch rate through the SQS emulator", bench: "BenchmarkTimersDispatch100k/queue=sqs", metric: "timers/s", unit: "timers/s"},
+}
+
+// group prints one line per benchmark under a prefix, for figures measured per
+// function (cold start, binary size).
+type group struct {
+	label   string
+	prefix  string
+	metrics []string
+}
+
+var groups = []group{
+	{label: "cold start (bootstrap exec to first Runtime API next) and binary size", prefix: "BenchmarkColdStart/", metrics: []string{"ms/coldstart", "MB/binary"}},
 }
 
 // results maps benchmark name to metric unit to value.
@@ -77,14 +98,14 @@ func report(w io.Writer, res results) int {
 	for _, f := range figures {
 		v, ok := res[f.bench][f.metric]
 		if !ok {
-			fmt.Fprintf(w, "  %-52s (not measured: %s did not run)\n", f.label, f.bench)
+			fmt.Fprintf(w, "  %-60s (not measured: %s did not run)\n", f.label, f.bench)
 			missing++
 			continue
 		}
-		line := fmt.Sprintf("  %-52s %12s %s", f.label, format(v), f.unit)
+		line := fmt.Sprintf("  %-60s %14s", f.label, human(v, f.unit))
 		if f.versus != "" {
 			if base, ok := res[f.versus][f.metric]; ok && base > 0 {
-				line += fmt.Sprintf("   (%s: %s %s; ratio %.2f)", f.versusTxt, format(base), f.unit, v/base)
+				line += fmt.Sprintf("   (%s: %s; ratio %.2f)", f.versusTxt, human(base, f.unit), v/base)
 			}
 		}
 		if f.target != "" {
@@ -92,7 +113,47 @@ func report(w io.Writer, res results) int {
 		}
 		fmt.Fprintln(w, line)
 	}
+	for _, g := range groups {
+		var names []string
+		for name := range res {
+			if strings.HasPrefix(name, g.prefix) {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			fmt.Fprintf(w, "  %-60s (not measured: no %s* ran)\n", g.label, g.prefix)
+			missing++
+			continue
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "  %s\n", g.label)
+		for _, name := range names {
+			line := fmt.Sprintf("    %-20s", strings.TrimPrefix(name, g.prefix))
+			for _, m := range g.metrics {
+				if v, ok := res[name][m]; ok {
+					line += fmt.Sprintf(" %10s %s", format(v), m)
+				}
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
 	return missing
+}
+
+// human prints a value with its unit, turning nanoseconds into the unit a
+// person reads at that size.
+func human(v float64, unit string) string {
+	if unit == "ns" {
+		switch {
+		case v >= 1e9:
+			return strconv.FormatFloat(v/1e9, 'f', 2, 64) + " s"
+		case v >= 1e6:
+			return strconv.FormatFloat(v/1e6, 'f', 2, 64) + " ms"
+		case v >= 1e3:
+			return strconv.FormatFloat(v/1e3, 'f', 1, 64) + " µs"
+		}
+	}
+	return format(v) + " " + unit
 }
 
 func format(v float64) string {

@@ -224,6 +224,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addFakeFlags(fs, &ff, [5]string{fakes.DefaultLINE, fakes.DefaultGraph, fakes.DefaultWA, fakes.DefaultMoF, fakes.DefaultWidgetSite})
 	maxVisibility := fs.Duration("max-visibility", 0, "cap every queue's visibility timeout (e.g. 10s), so failed messages retry sooner")
 	noSchedules := fs.Bool("no-schedules", false, "do not fire schedules")
+	seedDemo := fs.Bool("demo", true, "seed the demo team of infra/demo (with the fakes)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -243,11 +244,20 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if set != nil {
 		defer set.Close()
 	}
-	if set != nil {
+	seeded := false
+	if set != nil && *seedDemo && !o.Offline {
 		widgetURL := set.URLs()["widgetsite"] + "/messages"
 		o.Seed = func(ctx context.Context, st *runner.Stack) error {
-			store := dynamo.New(awsclient.DynamoDB(st.AWS, st.DynamoDBEndpoint), st.Tables["Table"])
-			return demo.Seed(ctx, store, demo.Options{WidgetOutboundURL: widgetURL})
+			table, ok := st.Tables["Table"]
+			if !ok {
+				return nil // another template (tests): nothing to seed into
+			}
+			store := dynamo.New(awsclient.DynamoDB(st.AWS, st.DynamoDBEndpoint), table)
+			if err := demo.Seed(ctx, store, demo.Options{WidgetOutboundURL: widgetURL}); err != nil {
+				return err
+			}
+			seeded = true
+			return nil
 		}
 	}
 	r, err := runner.New(o)
@@ -279,7 +289,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sort.Strings(queues)
 	fmt.Fprintf(w, "  SQS\t%s (queues: %s)\n", st.SQSEndpoint, strings.Join(queues, ", "))
 	fmt.Fprintf(w, "  functions\t%s\n", strings.Join(keys(st.Functions), ", "))
-	if set != nil {
+	if seeded {
 		fmt.Fprintf(w, "Demo team %s is seeded: the five demo channels of events/, an auto-reply to any text.\n", events.DemoTeamID)
 		fmt.Fprintf(w, "  API token\t%s   (curl -H 'authorization: Bearer %s' %s/v1/conversations?view=team)\n", demo.AdminToken, demo.AdminToken, st.HTTPURL)
 		fmt.Fprintf(w, "  talk to it\tmake send EVENT=events/webhooks/line-text.json   (in another terminal)\n")

@@ -112,7 +112,7 @@ func TestUpCommand(t *testing.T) {
 	defer cancel()
 	var out, errOut buffer
 	args := []string{"up", "-offline", "-no-schedules", "-template", testTemplate, "-http", "127.0.0.1:0",
-		"-line-addr", "127.0.0.1:0", "-graph-addr", "127.0.0.1:0", "-whatsapp-addr", "127.0.0.1:0", "-mof-addr", "127.0.0.1:0"}
+		"-line-addr", "127.0.0.1:0", "-graph-addr", "127.0.0.1:0", "-whatsapp-addr", "127.0.0.1:0", "-mof-addr", "127.0.0.1:0", "-widget-site-addr", "127.0.0.1:0"}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, args, nil, &out, &errOut) }()
 	apiURL := regexp.MustCompile(`HTTP API\s+(http://\S+)`)
