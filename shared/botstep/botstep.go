@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
 	"github.com/switchboard-chat/switchboard/shared/telemetry"
 	"github.com/switchboard-chat/switchboard/shared/timer"
+	"github.com/switchboard-chat/switchboard/shared/ttlcache"
 )
 
 // Store is the bot step's storage; *dynamo.Store implements it. A delay
@@ -103,9 +104,9 @@ type Handler struct {
 	maxAttempts  int
 	sendAttempts int
 
-	channels *ttlCache[*switchboard.Channel]
-	teams    *ttlCache[*switchboard.Team]
-	bots     *ttlCache[*bot.Bot]
+	channels *ttlcache.Cache[*switchboard.Channel]
+	teams    *ttlcache.Cache[*switchboard.Team]
+	bots     *ttlcache.Cache[*bot.Bot]
 }
 
 // New returns a Handler.
@@ -136,12 +137,12 @@ func New(cfg Config) *Handler {
 	if ttl <= 0 {
 		ttl = DefaultCacheTTL
 	}
-	h.channels = newCache(cfg.Directory.LookupChannel, h.now, ttl)
-	h.teams = newCache(cfg.Directory.GetTeam, h.now, ttl)
-	h.bots = newCache(func(ctx context.Context, k string) (*bot.Bot, error) {
+	h.channels = ttlcache.New(cfg.Directory.LookupChannel, h.now, ttl, cacheEntries)
+	h.teams = ttlcache.New(cfg.Directory.GetTeam, h.now, ttl, cacheEntries)
+	h.bots = ttlcache.New(func(ctx context.Context, k string) (*bot.Bot, error) {
 		team, id, _ := cutKey(k)
 		return cfg.Store.GetBot(ctx, team, id)
-	}, h.now, ttl)
+	}, h.now, ttl, cacheEntries)
 	return h
 }
 
@@ -171,7 +172,7 @@ func (h *Handler) HandleMessage(ctx context.Context, m events.SQSMessage) error 
 }
 
 func (h *Handler) process(ctx context.Context, j *job, receives int, log *slog.Logger) error {
-	ch, err := h.channels.get(ctx, j.ChannelID)
+	ch, err := h.channels.Get(ctx, j.ChannelID)
 	if err != nil {
 		return err
 	}
@@ -219,7 +220,7 @@ func (h *Handler) step(ctx context.Context, j *job, ch *switchboard.Channel, rec
 	}
 	var b *bot.Bot
 	if botID != "" {
-		b, err = h.bots.get(ctx, j.TeamID+"/"+botID)
+		b, err = h.bots.Get(ctx, j.TeamID+"/"+botID)
 		if err != nil && switchboard.ErrorCode(err) != switchboard.ENotFound {
 			return err
 		}
@@ -343,7 +344,7 @@ func referralRef(e *switchboard.InboundEvent) string {
 // location is the team's time zone, for answers with a date and time; UTC
 // when the team has none or it cannot be read.
 func (h *Handler) location(ctx context.Context, teamID string) *time.Location {
-	t, err := h.teams.get(ctx, teamID)
+	t, err := h.teams.Get(ctx, teamID)
 	if err != nil || t.TimeZone == "" {
 		return time.UTC
 	}

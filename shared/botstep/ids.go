@@ -1,12 +1,10 @@
 package botstep
 
 import (
-	"context"
 	"crypto/sha256"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -55,50 +53,5 @@ func cloneConversation(c *switchboard.Conversation) *switchboard.Conversation {
 // cutKey splits a "team/id" cache key.
 func cutKey(k string) (team, id string, ok bool) { return strings.Cut(k, "/") }
 
-// ttlCache keeps what a warm Lambda read recently (channels, teams, bots),
-// so a step costs no read of configuration. Errors are not cached.
-type ttlCache[V any] struct {
-	fetch func(ctx context.Context, key string) (V, error)
-	now   switchboard.Clock
-	ttl   time.Duration
-	max   int
-
-	mu      sync.Mutex
-	entries map[string]cacheEntry[V]
-}
-
-type cacheEntry[V any] struct {
-	v         V
-	fetchedAt time.Time
-}
-
-func newCache[V any](fetch func(context.Context, string) (V, error), now switchboard.Clock, ttl time.Duration) *ttlCache[V] {
-	return &ttlCache[V]{fetch: fetch, now: now, ttl: ttl, max: 2000, entries: map[string]cacheEntry[V]{}}
-}
-
-// get returns the value for key, from memory while it is younger than the TTL.
-func (c *ttlCache[V]) get(ctx context.Context, key string) (V, error) {
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	c.mu.Unlock()
-	if ok && now.Sub(e.fetchedAt) < c.ttl {
-		return e.v, nil
-	}
-	v, err := c.fetch(ctx, key)
-	if err != nil {
-		var zero V
-		return zero, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, old := range c.entries {
-			if now.Sub(old.fetchedAt) >= c.ttl || len(c.entries) >= c.max/2 {
-				delete(c.entries, k)
-			}
-		}
-	}
-	c.entries[key] = cacheEntry[V]{v: v, fetchedAt: now}
-	return v, nil
-}
+// cacheEntries bounds each configuration cache of a warm Lambda.
+const cacheEntries = 2000

@@ -295,7 +295,7 @@ func (r *Router) decideMessage(ctx context.Context, p *plan, e *switchboard.Inbo
 // keywordAssignee picks the member a keyword auto-assign rule assigns to, and
 // the rule's state to store when the order keeps one (sequential).
 func (r *Router) keywordAssignee(ctx context.Context, teamID string, rule *keyword.AssignRule, now time.Time) (*switchboard.Member, *dynamo.AssignState, error) {
-	members, err := r.members.get(ctx, teamID)
+	members, err := r.members.Get(ctx, teamID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -331,11 +331,11 @@ func (r *Router) keywordAssignee(ctx context.Context, teamID string, rule *keywo
 // Sales roles are left out: they see only customers bound to their branch
 // (001:L1011).
 func (r *Router) workingHoursAssignee(ctx context.Context, teamID string, now time.Time) (*switchboard.Member, *dynamo.AssignState, error) {
-	members, err := r.members.get(ctx, teamID)
+	members, err := r.members.Get(ctx, teamID)
 	if err != nil {
 		return nil, nil, err
 	}
-	team, err := r.teams.get(ctx, teamID)
+	team, err := r.teams.Get(ctx, teamID)
 	if err != nil {
 		return nil, nil, err
 	}

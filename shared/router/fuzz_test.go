@@ -59,7 +59,7 @@ func FuzzDecide(f *testing.F) {
 				c := *contact
 				ct = &c
 			}
-			rs, err := r.rules.get(context.Background(), team)
+			rs, err := r.rules.Get(context.Background(), team)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -557,7 +557,7 @@ func BenchmarkRouterDecide(b *testing.B) {
 	conv := conversation(fbCh, switchboard.StatusPending, switchboard.PendingBot, "")
 	e := textEvent(fbCh, "ev1", "Hi, what is the price of the blue one? Call me at 0912-345-678.")
 	ctx := context.Background()
-	rs, err := r.rules.get(ctx, team)
+	rs, err := r.rules.Get(ctx, team)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/queue"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
 	"github.com/switchboard-chat/switchboard/shared/telemetry"
+	"github.com/switchboard-chat/switchboard/shared/ttlcache"
 )
 
 // Store is the router's storage; *dynamo.Store implements it.
@@ -142,10 +143,10 @@ type Router struct {
 	maxAttempts  int
 	sendAttempts int
 
-	channels *ttlCache[*switchboard.Channel]
-	teams    *ttlCache[*switchboard.Team]
-	members  *ttlCache[[]*switchboard.Member]
-	rules    *ttlCache[*teamRules]
+	channels *ttlcache.Cache[*switchboard.Channel]
+	teams    *ttlcache.Cache[*switchboard.Team]
+	members  *ttlcache.Cache[[]*switchboard.Member]
+	rules    *ttlcache.Cache[*teamRules]
 }
 
 // New returns a Router.
@@ -180,12 +181,15 @@ func New(cfg Config) *Router {
 		sendAttempts: cfg.SendAttempts,
 	}
 	dir := cfg.Directory
-	r.channels = newCache(dir.LookupChannel, cfg.Clock, cfg.CacheTTL)
-	r.teams = newCache(dir.GetTeam, cfg.Clock, cfg.CacheTTL)
-	r.members = newCache(dir.ListMembers, cfg.Clock, cfg.CacheTTL/3)
-	r.rules = newCache(loadRules(cfg.Rules), cfg.Clock, cfg.CacheTTL)
+	r.channels = ttlcache.New(dir.LookupChannel, cfg.Clock, cfg.CacheTTL, cacheEntries)
+	r.teams = ttlcache.New(dir.GetTeam, cfg.Clock, cfg.CacheTTL, cacheEntries)
+	r.members = ttlcache.New(dir.ListMembers, cfg.Clock, cfg.CacheTTL/3, cacheEntries)
+	r.rules = ttlcache.New(loadRules(cfg.Rules), cfg.Clock, cfg.CacheTTL, cacheEntries)
 	return r
 }
+
+// cacheEntries bounds each configuration cache of a warm Lambda.
+const cacheEntries = 10000
 
 // lockedRand makes a math/rand/v2 generator safe for concurrent use.
 type lockedRand struct {
@@ -238,7 +242,7 @@ func (r *Router) Route(ctx context.Context, e *switchboard.InboundEvent) error {
 }
 
 func (r *Router) route(ctx context.Context, e *switchboard.InboundEvent, receives int, log *slog.Logger) error {
-	ch, err := r.channels.get(ctx, e.ChannelID)
+	ch, err := r.channels.Get(ctx, e.ChannelID)
 	if err != nil {
 		return err
 	}
@@ -259,7 +263,7 @@ func (r *Router) route(ctx context.Context, e *switchboard.InboundEvent, receive
 	if e.CustomerID == "" {
 		return switchboard.Errorf(switchboard.EInvalid, "%s event %s names no customer", e.Type, e.ID)
 	}
-	rules, err := r.rules.get(ctx, e.TeamID)
+	rules, err := r.rules.Get(ctx, e.TeamID)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/queue"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
 	"github.com/switchboard-chat/switchboard/shared/telemetry"
+	"github.com/switchboard-chat/switchboard/shared/ttlcache"
 )
 
 var allChannels = map[string]bool{lineCh.ID: true, waCh.ID: true, fbCh.ID: true}
@@ -999,13 +1000,13 @@ func TestCachesConfiguration(t *testing.T) {
 	now := t0
 	loads := 0
 	r := w.router(t, t0)
-	r.rules = newCache(func(ctx context.Context, id string) (*teamRules, error) {
+	r.rules = ttlcache.New(func(ctx context.Context, id string) (*teamRules, error) {
 		loads++
 		return loadRules(&fakeRules{
 			getRuleSet:        func(context.Context, string) (*keyword.RuleSet, error) { return w.rules, nil },
 			getAssignSettings: func(context.Context, string) (*dynamo.AssignSettings, error) { return nil, nil },
 		})(ctx, id)
-	}, func() time.Time { return now }, 30*time.Second)
+	}, func() time.Time { return now }, 30*time.Second, cacheEntries)
 	for i := range 3 {
 		if err := r.Route(context.Background(), textEvent(lineCh, fmt.Sprint("e", i), "hi")); err != nil {
 			t.Fatal(err)
