@@ -192,28 +192,11 @@ func (s *Store) botStepItems(w *BotStepWrite) ([]types.TransactWriteItem, error)
 	}
 	items = append(items, put)
 
-	if w.Contact != nil {
-		c := *w.Contact
-		if c.TeamID != w.TeamID || !validKeyPart(c.ID) {
-			return nil, switchboard.Errorf(switchboard.EInvalid, "contact %s is not a contact of team %s", c.ID, w.TeamID)
-		}
-		put, err := versionedPut(s, contactRecord, &c, now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, put)
+	puts, err := s.conversationPuts(w.TeamID, w.ConversationID, w.Contact, w.Conversation, now)
+	if err != nil {
+		return nil, err
 	}
-	if w.Conversation != nil {
-		c := *w.Conversation
-		if c.TeamID != w.TeamID || c.ID != w.ConversationID {
-			return nil, switchboard.Errorf(switchboard.EInvalid, "conversation %s is not the conversation of this step", c.ID)
-		}
-		put, err := versionedPut(s, conversationRecord, &c, now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, put)
-	}
+	items = append(items, puts...)
 	for _, m := range w.Messages {
 		if m.TeamID != w.TeamID || m.ConversationID != w.ConversationID || !validKeyPart(m.ID) {
 			return nil, switchboard.Errorf(switchboard.EInvalid, "message %s does not belong to the step's conversation", m.ID)

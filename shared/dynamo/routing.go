@@ -195,28 +195,11 @@ func (s *Store) inboundItems(w *InboundWrite) ([]types.TransactWriteItem, error)
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 	}}}
-	if w.Contact != nil {
-		c := *w.Contact
-		if c.TeamID != w.TeamID || !validKeyPart(c.ID) {
-			return nil, switchboard.Errorf(switchboard.EInvalid, "contact %s is not a contact of team %s", c.ID, w.TeamID)
-		}
-		put, err := versionedPut(s, contactRecord, &c, now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, put)
+	puts, err := s.conversationPuts(w.TeamID, w.ConversationID, w.Contact, w.Conversation, now)
+	if err != nil {
+		return nil, err
 	}
-	if w.Conversation != nil {
-		c := *w.Conversation
-		if c.TeamID != w.TeamID || c.ID != w.ConversationID {
-			return nil, switchboard.Errorf(switchboard.EInvalid, "conversation %s is not the conversation of this event", c.ID)
-		}
-		put, err := versionedPut(s, conversationRecord, &c, now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, put)
-	}
+	items = append(items, puts...)
 	for _, m := range w.Messages {
 		if m.TeamID != w.TeamID || m.ConversationID != w.ConversationID || !validKeyPart(m.ID) {
 			return nil, switchboard.Errorf(switchboard.EInvalid, "message %s does not belong to the event's conversation", m.ID)
@@ -401,4 +384,34 @@ func (s *Store) batchGet(ctx context.Context, keys []key, op string) (map[key]ma
 		req = out.UnprocessedKeys[s.table].Keys
 	}
 	return found, nil
+}
+
+// conversationPuts returns the versioned puts of the contact and conversation
+// one step changed (router event or bot step), after checking they belong to
+// the step's team and conversation. Either may be nil: not changed.
+func (s *Store) conversationPuts(teamID, conversationID string, contact *switchboard.Contact, conv *switchboard.Conversation, now time.Time) ([]types.TransactWriteItem, error) {
+	var items []types.TransactWriteItem
+	if contact != nil {
+		c := *contact
+		if c.TeamID != teamID || !validKeyPart(c.ID) {
+			return nil, switchboard.Errorf(switchboard.EInvalid, "contact %s is not a contact of team %s", c.ID, teamID)
+		}
+		put, err := versionedPut(s, contactRecord, &c, now)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, put)
+	}
+	if conv != nil {
+		c := *conv
+		if c.TeamID != teamID || c.ID != conversationID {
+			return nil, switchboard.Errorf(switchboard.EInvalid, "conversation %s is not the conversation %s of this step", c.ID, conversationID)
+		}
+		put, err := versionedPut(s, conversationRecord, &c, now)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, put)
+	}
+	return items, nil
 }
