@@ -40,7 +40,7 @@ var figures = []figure{
 	{label: "router: CPU of one routing decision (60 rules, 60 tags)", bench: "BenchmarkRouterDecide", metric: "ns/op", unit: "ns"},
 	{label: "botstep: AWS requests per bot step", bench: "BenchmarkBotstep", metric: "aws-req/message", unit: "requests"},
 	{label: "botstep: CPU of one engine step", bench: "BenchmarkStep", metric: "ns/op", unit: "ns"},
-	{label: "timers: 100k due in one minute, time to dispatch the last", bench: "BenchmarkTimersDispatch100k/queue=count", metric: "ns/op", unit: "ns"},
+	{label: "timers: 100k due in one minute, dispatched (SQS counted)", bench: "BenchmarkTimersDispatch100k/queue=count", metric: "ns/op", unit: "ns"},
 	{label: "timers: DynamoDB writes per timer (arm + delete)", bench: "BenchmarkTimersDispatch100k/queue=count", metric: "ddb-writes/timer", unit: "writes", target: "<= 2"},
 	{label: "timers: dispatch rate through the SQS emulator", bench: "BenchmarkTimersDispatch100k/queue=sqs", metric: "timers/s", unit: "timers/s"},
 }

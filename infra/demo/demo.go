@@ -17,12 +17,22 @@ package demo
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/switchboard-chat/switchboard/events"
 	"github.com/switchboard-chat/switchboard/shared/bot"
+	"github.com/switchboard-chat/switchboard/shared/channel/line"
+	"github.com/switchboard-chat/switchboard/shared/channel/meta"
+	"github.com/switchboard-chat/switchboard/shared/channel/whatsapp"
+	"github.com/switchboard-chat/switchboard/shared/channel/widget"
 	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/keyword"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
@@ -324,3 +334,53 @@ func agentModule() bot.Module {
 		{Type: bot.CardLiveAgent, Text: "A colleague will be with you shortly."},
 	}}
 }
+
+// Refresh returns a sample webhook of package events with its platform
+// timestamps moved to now and its signature recomputed with the demo secret.
+// The samples were written in March 2026, and Messenger, Instagram and WhatsApp
+// rightly refuse to answer a customer who last wrote that long ago (the 24-hour
+// window), so `make send` and the end-to-end tests send them as if just written.
+func Refresh(req lambdaevents.APIGatewayV2HTTPRequest, now time.Time) (lambdaevents.APIGatewayV2HTTPRequest, error) {
+	body := req.Body
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return req, fmt.Errorf("sample body is flagged base64 but does not decode: %w", err)
+		}
+		body, req.IsBase64Encoded = string(b), false
+	}
+	body = msTimestamp.ReplaceAllString(body, strconv.FormatInt(now.UnixMilli(), 10))
+	body = secTimestamp.ReplaceAllString(body, `"`+strconv.FormatInt(now.Unix(), 10)+`"`)
+	req.Body = body
+	headers := make(map[string]string, len(req.Headers))
+	for k, v := range req.Headers {
+		if !strings.EqualFold(k, "content-length") {
+			headers[k] = v
+		}
+	}
+	parts := strings.Split(strings.Trim(req.RawPath, "/"), "/")
+	if len(parts) != 3 || parts[0] != "webhooks" {
+		return req, fmt.Errorf("sample path %q is not /webhooks/{kind}/{channelId}", req.RawPath)
+	}
+	switch switchboard.ChannelKind(parts[1]) {
+	case switchboard.KindLINE:
+		headers[line.SignatureHeader] = line.Sign(events.DemoSecret, []byte(body))
+	case switchboard.KindMessenger, switchboard.KindInstagram:
+		headers[meta.SignatureHeader] = meta.Sign(events.DemoSecret, []byte(body))
+	case switchboard.KindWhatsApp:
+		headers[whatsapp.SignatureHeader] = whatsapp.Sign(events.DemoSecret, []byte(body))
+	case switchboard.KindWidget:
+		headers[widget.SignatureHeader] = widget.Sign(events.DemoSecret, []byte(body))
+	default:
+		return req, fmt.Errorf("sample path %q names no channel kind", req.RawPath)
+	}
+	req.Headers = headers
+	return req, nil
+}
+
+// The samples' timestamps: milliseconds (LINE, Meta, widget) and WhatsApp's
+// quoted seconds, all from early March 2026.
+var (
+	msTimestamp  = regexp.MustCompile(`\b177\d{10}\b`)
+	secTimestamp = regexp.MustCompile(`"177\d{7}"`)
+)

@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,9 +28,6 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/awsclient"
 	"github.com/switchboard-chat/switchboard/shared/awsclient/awstest"
 	channelline "github.com/switchboard-chat/switchboard/shared/channel/line"
-	"github.com/switchboard-chat/switchboard/shared/channel/meta"
-	"github.com/switchboard-chat/switchboard/shared/channel/whatsapp"
-	"github.com/switchboard-chat/switchboard/shared/channel/widget"
 	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/queue"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
@@ -162,50 +157,16 @@ func (e *env) post(t *testing.T, req events.APIGatewayV2HTTPRequest) (int, strin
 	return resp.StatusCode, string(b)
 }
 
-// fresh returns a sample with its platform timestamps moved to now and its
-// signature recomputed: the samples were written months ago, and Messenger,
-// Instagram and WhatsApp rightly refuse to answer a customer who last wrote
-// that long ago (the 24-hour window).
+// fresh returns a sample as if just written (demo.Refresh): the samples' March
+// timestamps would put Messenger, Instagram and WhatsApp outside their window.
 func fresh(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
-	req := sample(t, name)
-	body := req.Body
-	if req.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, req.IsBase64Encoded = string(b), false
+	req, err := demo.Refresh(sample(t, name), time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
-	now := time.Now()
-	body = msTimestamp.ReplaceAllString(body, strconv.FormatInt(now.UnixMilli(), 10))
-	body = secTimestamp.ReplaceAllString(body, `"`+strconv.FormatInt(now.Unix(), 10)+`"`)
-	req.Body = body
-	headers := map[string]string{}
-	for k, v := range req.Headers {
-		headers[k] = v
-	}
-	kind := strings.Split(strings.Trim(req.RawPath, "/"), "/")[1]
-	switch switchboard.ChannelKind(kind) {
-	case switchboard.KindLINE:
-		headers[channelline.SignatureHeader] = channelline.Sign(samples.DemoSecret, []byte(body))
-	case switchboard.KindMessenger, switchboard.KindInstagram:
-		headers[meta.SignatureHeader] = meta.Sign(samples.DemoSecret, []byte(body))
-	case switchboard.KindWhatsApp:
-		headers[whatsapp.SignatureHeader] = whatsapp.Sign(samples.DemoSecret, []byte(body))
-	case switchboard.KindWidget:
-		headers[widget.SignatureHeader] = widget.Sign(samples.DemoSecret, []byte(body))
-	}
-	req.Headers = headers
 	return req
 }
-
-// The samples' timestamps: milliseconds (LINE, Meta, widget) and WhatsApp's
-// quoted seconds, all from early March 2026.
-var (
-	msTimestamp  = regexp.MustCompile(`\b177\d{10}\b`)
-	secTimestamp = regexp.MustCompile(`"177\d{7}"`)
-)
 
 func sample(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 	t.Helper()

@@ -15,18 +15,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/switchboard-chat/switchboard/infra/demo"
 	"github.com/switchboard-chat/switchboard/infra/fakes"
 	"github.com/switchboard-chat/switchboard/infra/runner"
 )
 
-// send posts one sample webhook of events/ to a running stack, exactly as the
-// platform would: the sample's raw body and headers, signature included (the
-// samples are signed with the demo channels' secret, which `up` seeds).
+// send posts one sample webhook of events/ to a running stack, as the platform
+// would: the sample's body and headers, with its timestamps moved to now and
+// signed again with the demo secret (demo.Refresh), unless -as-is.
 func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("http", envOr("SWITCHBOARD_HTTP_ADDR", runner.DefaultHTTPAddr), "the running stack's HTTP API address")
 	eventPath := fs.String("event", "events/webhooks/line-text.json", "sample webhook (an API Gateway v2 request from events/webhooks)")
+	asIs := fs.Bool("as-is", false, "send the sample's own timestamps and signature (Messenger, Instagram and WhatsApp then refuse to reply: the samples are older than their 24-hour window)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,6 +39,11 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var req events.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return fmt.Errorf("%s is not an API Gateway v2 request: %w", *eventPath, err)
+	}
+	if !*asIs {
+		if req, err = demo.Refresh(req, time.Now()); err != nil {
+			return fmt.Errorf("%s: %w", *eventPath, err)
+		}
 	}
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {
