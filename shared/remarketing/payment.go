@@ -84,6 +84,9 @@ func (s *Service) ReportOrder(ctx context.Context, key *switchboard.SiteKey, r *
 		if err := s.timers.ArmTimers(ctx, pt); err != nil {
 			return nil, err
 		}
+		// The store arms a time already past for now; keep the time it armed,
+		// which is what a later cancel or move must name.
+		rem.Due = pt.DueAt
 		o.Reminder = &rem
 		return o, nil
 	})
@@ -292,6 +295,7 @@ func (s *Service) SavePayReminderSettings(ctx context.Context, teamID string, in
 					if err := s.timers.MoveTimer(ctx, nt, prev); err != nil {
 						return nil, err
 					}
+					r.Due = nt.DueAt // as armed (see ReportOrder)
 				} else if r.Cancelled && !before.Cancelled {
 					cancel, _ = paymentTimer(before.Timer())
 				}

@@ -113,3 +113,32 @@ func TestPaymentReminderReschedule(t *testing.T) {
 		}
 	}
 }
+
+// TestLateOrderReminderIsCancelledWhenPaid: an order reported after its
+// reminder was already due is armed for now; paying it must delete that very
+// timer, so the order has to remember the time it was armed for, not the due
+// time the setting gave.
+func TestLateOrderReminderIsCancelledWhenPaid(t *testing.T) {
+	ordered := local(t, "2026-03-02 13:20:00")
+	reported := ordered.Add(72 * time.Hour)
+	w := newWorld(t, reported)
+	ctx := context.Background()
+	settings := payreminder.DefaultSettings()
+	settings.Enabled, settings.DaysAfter, settings.Hour = true, 1, 10
+	_, err := w.svc.SavePayReminderSettings(ctx, w.team, settings)
+	must(t, err)
+
+	w.ok(t, "POST", "/v1/pixel/orders", w.serverKey, w.orderBody("o-late", ordered, false))
+	if got, want := len(w.armed(t, reported)), 1; got != want {
+		t.Fatalf("timers armed for now = %d, want %d", got, want)
+	}
+	o, err := w.store.GetPaymentOrder(ctx, w.team, "o-late")
+	must(t, err)
+	if got, want := o.Reminder.Due, reported.Truncate(time.Second); !got.Equal(want) {
+		t.Errorf("reminder due = %v, want the armed time %v", got, want)
+	}
+	w.ok(t, "POST", "/v1/pixel/orders/o-late/paid", w.serverKey, "")
+	if got := len(w.armed(t, reported)); got != 0 {
+		t.Fatalf("timers left after the order was paid = %d, want 0", got)
+	}
+}
