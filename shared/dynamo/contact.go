@@ -67,21 +67,5 @@ func (s *Store) ListContactShard(ctx context.Context, teamID string, shard int, 
 		return nil, "", nil
 	}
 	l := contactsOfShard(teamID, shard)
-	start, err := decodeCursor(cursor, l)
-	if err != nil {
-		return nil, "", err
-	}
-	items, last, err := queryPage(ctx, s, l, start, pageSize(limit), "list contacts")
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*switchboard.Contact, 0, len(items))
-	for _, it := range items {
-		c, err := decode[switchboard.Contact](it, "contact")
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, c)
-	}
-	return out, encodeCursor(last), nil
+	return page[switchboard.Contact](ctx, s, l, cursor, limit, "contact", "list contacts")
 }

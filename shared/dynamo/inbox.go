@@ -412,38 +412,8 @@ func (s *Store) ListMessagesNewestFirst(ctx context.Context, teamID, conversatio
 		return nil, "", nil
 	}
 	l := messagesOfConversation(teamID, conversationID)
-	start, err := decodeCursor(cursor, l)
-	if err != nil {
-		return nil, "", err
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK,
-			"#sk": attrSK,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: l.PK},
-			":prefix": &types.AttributeValueMemberS{Value: l.SKPrefix},
-		},
-		ScanIndexForward:  aws.Bool(false),
-		ConsistentRead:    aws.Bool(true),
-		ExclusiveStartKey: start,
-		Limit:             aws.Int32(pageSize(limit)),
-	})
-	if err != nil {
-		return nil, "", mapErr(err, "list messages")
-	}
-	msgs := make([]*switchboard.Message, 0, len(out.Items))
-	for _, it := range out.Items {
-		m, err := decode[switchboard.Message](it, "message")
-		if err != nil {
-			return nil, "", err
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, encodeCursor(out.LastEvaluatedKey), nil
+	l.NewestFirst = true
+	return page[switchboard.Message](ctx, s, l, cursor, limit, "message", "list messages")
 }
 
 // GetContacts reads contacts of a team by id: one strongly consistent

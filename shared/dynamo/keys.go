@@ -39,6 +39,9 @@ type listing struct {
 	Index    string // "" for the table itself
 	PK       string
 	SKPrefix string
+	// NewestFirst reads the sort keys backwards (ULID and time sort keys:
+	// newest first).
+	NewestFirst bool
 }
 
 // validKeyPart reports whether an id may be used inside a key: present, short,

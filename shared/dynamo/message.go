@@ -40,22 +40,5 @@ func (s *Store) ListMessages(ctx context.Context, teamID, conversationID, cursor
 	if !validKeyPart(teamID) || !validKeyPart(conversationID) {
 		return nil, "", nil
 	}
-	l := messagesOfConversation(teamID, conversationID)
-	start, err := decodeCursor(cursor, l)
-	if err != nil {
-		return nil, "", err
-	}
-	items, last, err := queryPage(ctx, s, l, start, pageSize(limit), "list messages")
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*switchboard.Message, 0, len(items))
-	for _, it := range items {
-		m, err := decode[switchboard.Message](it, "message")
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, m)
-	}
-	return out, encodeCursor(last), nil
+	return page[switchboard.Message](ctx, s, messagesOfConversation(teamID, conversationID), cursor, limit, "message", "list messages")
 }

@@ -56,23 +56,7 @@ func (s *Store) ListPendingPaymentReminders(ctx context.Context, teamID, cursor 
 		return nil, "", nil
 	}
 	l := pendingPaymentReminders(teamID)
-	start, err := decodeCursor(cursor, l)
-	if err != nil {
-		return nil, "", err
-	}
-	items, last, err := queryPage(ctx, s, l, start, pageSize(limit), "list pending payment reminders")
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*payreminder.TrackedOrder, 0, len(items))
-	for _, it := range items {
-		p, err := decode[payreminder.TrackedOrder](it, "order")
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, p)
-	}
-	return out, encodeCursor(last), nil
+	return page[payreminder.TrackedOrder](ctx, s, l, cursor, limit, "order", "list pending payment reminders")
 }
 
 // payReminderSettings is a team's setting with the team it belongs to and

@@ -228,6 +228,9 @@ func queryPage(ctx context.Context, s *Store, l listing, start map[string]types.
 	} else {
 		in.ConsistentRead = aws.Bool(true)
 	}
+	if l.NewestFirst {
+		in.ScanIndexForward = aws.Bool(false)
+	}
 	if limit > 0 {
 		in.Limit = aws.Int32(limit)
 	}
@@ -236,6 +239,28 @@ func queryPage(ctx context.Context, s *Store, l listing, start map[string]types.
 		return nil, nil, mapErr(err, op)
 	}
 	return out.Items, out.LastEvaluatedKey, nil
+}
+
+// page reads one page of a listing after cursor, decoded into T, and the cursor
+// of the next page ("" at the end): one Query.
+func page[T any](ctx context.Context, s *Store, l listing, cursor string, limit int, what, op string) ([]*T, string, error) {
+	start, err := decodeCursor(cursor, l)
+	if err != nil {
+		return nil, "", err
+	}
+	items, last, err := queryPage(ctx, s, l, start, pageSize(limit), op)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*T, 0, len(items))
+	for _, it := range items {
+		v, err := decode[T](it, what)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, v)
+	}
+	return out, encodeCursor(last), nil
 }
 
 // queryAll reads a whole listing: one Query per megabyte of items, so one

@@ -43,38 +43,8 @@ func (s *Store) ListTagLogs(ctx context.Context, teamID, contactID, cursor strin
 		return nil, "", nil
 	}
 	l := tagLogsOfContact(teamID, contactID)
-	start, err := decodeCursor(cursor, l)
-	if err != nil {
-		return nil, "", err
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK,
-			"#sk": attrSK,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: l.PK},
-			":prefix": &types.AttributeValueMemberS{Value: l.SKPrefix},
-		},
-		ScanIndexForward:  aws.Bool(false),
-		ConsistentRead:    aws.Bool(true),
-		ExclusiveStartKey: start,
-		Limit:             aws.Int32(pageSize(limit)),
-	})
-	if err != nil {
-		return nil, "", mapErr(err, "list tag logs")
-	}
-	logs := make([]*switchboard.TagLog, 0, len(out.Items))
-	for _, it := range out.Items {
-		t, err := decode[switchboard.TagLog](it, "tag log")
-		if err != nil {
-			return nil, "", err
-		}
-		logs = append(logs, t)
-	}
-	return logs, encodeCursor(out.LastEvaluatedKey), nil
+	l.NewestFirst = true
+	return page[switchboard.TagLog](ctx, s, l, cursor, limit, "tag log", "list tag logs")
 }
 
 // DeleteTagLogs deletes every record of one tag from a contact's log, as

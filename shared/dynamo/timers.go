@@ -123,23 +123,7 @@ func (s *Store) DueTimers(ctx context.Context, minute time.Time, shard int, curs
 		return nil, "", switchboard.Errorf(switchboard.EInvalid, "timer shard must be 0 to %d", TimerShards-1)
 	}
 	l := timersDue(minute, shard)
-	start, err := decodeCursor(cursor, l)
-	if err != nil {
-		return nil, "", err
-	}
-	items, last, err := queryPage(ctx, s, l, start, pageSize(limit), "read due timers")
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*switchboard.Timer, 0, len(items))
-	for _, it := range items {
-		t, err := decode[switchboard.Timer](it, "timer")
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, t)
-	}
-	return out, encodeCursor(last), nil
+	return page[switchboard.Timer](ctx, s, l, cursor, limit, "timer", "read due timers")
 }
 
 // timerCursor is the dispatcher's bookmark.
