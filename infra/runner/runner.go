@@ -123,9 +123,10 @@ type Options struct {
 	DisableSchedules bool
 	// OnInvoke, when set, is called after every invocation.
 	OnInvoke func(Invocation)
-	// Seed runs during Start once the tables and queues exist, before the
-	// HTTP API is served or a queue polled: the place to create a demo team
-	// or register fake platform state. Its error fails Start.
+	// Seed runs once the tables and queues exist (in Start, or before the
+	// first Invoke), before the HTTP API is served, a queue polled or a
+	// function invoked: the place to create a demo team or register fake
+	// platform state. Its error fails Start or Invoke. Offline runs skip it.
 	Seed func(ctx context.Context, s *Stack) error
 }
 
@@ -360,6 +361,14 @@ func (r *Runner) prepareLocked(ctx context.Context) error {
 		info.Functions[s.ID] = s.Name
 	}
 	info.Env = r.commonEnv()
+	// Seed once the resources exist and before anything is served, polled or
+	// invoked, so the first request already finds the data.
+	if r.o.Seed != nil && !r.o.Offline {
+		seedInfo := *info
+		if err := r.o.Seed(ctx, &seedInfo); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
 	r.stack, r.info = st, info
 	r.prepared = true
 	return nil
@@ -457,15 +466,6 @@ func (r *Runner) Start(ctx context.Context) error {
 		return err
 	}
 	r.info.HTTPURL = "http://" + r.o.HTTPAddr
-	// Seed before anything is served or polled, so the first request already
-	// finds the data.
-	if r.o.Seed != nil {
-		info := *r.info
-		if err := r.o.Seed(ctx, &info); err != nil {
-			return fmt.Errorf("seed: %w", err)
-		}
-	}
-
 	ids := sortedKeys(r.specs)
 	if err := r.startFunctionsLocked(ctx, ids...); err != nil {
 		return err

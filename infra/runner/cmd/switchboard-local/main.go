@@ -246,19 +246,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	seeded := false
 	if set != nil && *seedDemo && !o.Offline {
-		widgetURL := set.URLs()["widgetsite"] + "/messages"
-		o.Seed = func(ctx context.Context, st *runner.Stack) error {
-			table, ok := st.Tables["Table"]
-			if !ok {
-				return nil // another template (tests): nothing to seed into
-			}
-			store := dynamo.New(awsclient.DynamoDB(st.AWS, st.DynamoDBEndpoint), table)
-			if err := demo.Seed(ctx, store, demo.Options{WidgetOutboundURL: widgetURL}); err != nil {
-				return err
-			}
-			seeded = true
-			return nil
-		}
+		o.Seed = seedHook(set, &seeded)
 	}
 	r, err := runner.New(o)
 	if err != nil {
@@ -300,6 +288,25 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "switchboard-local: stopping")
 	return nil
+}
+
+// seedHook writes infra/demo's team into the stack's table, so the samples of
+// events/ (signed for the demo channels) find their channels; it sets *seeded
+// when it did. A stack without the table (a test template) is left empty.
+func seedHook(set *fakes.Set, seeded *bool) func(context.Context, *runner.Stack) error {
+	widgetURL := set.URLs()["widgetsite"] + "/messages"
+	return func(ctx context.Context, st *runner.Stack) error {
+		table, ok := st.Tables["Table"]
+		if !ok {
+			return nil
+		}
+		store := dynamo.New(awsclient.DynamoDB(st.AWS, st.DynamoDBEndpoint), table)
+		if err := demo.Seed(ctx, store, demo.Options{WidgetOutboundURL: widgetURL}); err != nil {
+			return err
+		}
+		*seeded = true
+		return nil
+	}
 }
 
 func invoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -348,6 +355,10 @@ func invoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if set != nil {
 		defer set.Close()
+		if !o.Offline {
+			var seeded bool
+			o.Seed = seedHook(set, &seeded)
+		}
 	}
 	r, err := runner.New(o)
 	if err != nil {
