@@ -48,6 +48,7 @@ func build(ctx context.Context, env config.Env, logger *slog.Logger) (*httpapi.H
 		Messages:       store,
 		Rules:          store,
 		Bots:           store,
+		AutoEnd:        store,
 		Senders:        outbound.Senders(outbound.EnvConfig(env.Get)),
 		AdminTokenHash: env.Get("ADMIN_TOKEN_HASH"),
 		PublicBaseURL:  env.Get("PUBLIC_BASE_URL"),

@@ -81,8 +81,12 @@ func (s *Store) assignStatePut(teamID string, a *AssignState) (types.TransactWri
 type AssignSettings struct {
 	// WorkingHours assigns conversations that go to a human unassigned to a
 	// member within working hours.
-	WorkingHours bool      `dynamodbav:"WorkingHours" json:"workingHours"`
-	UpdatedAt    time.Time `dynamodbav:"UpdatedAt" json:"updatedAt"`
+	WorkingHours bool `dynamodbav:"WorkingHours" json:"workingHours"`
+	// AutoEnd closes conversations whose customer stopped answering (SPEC
+	// §2). It is kept with the assignment switches so that the router reads
+	// it in the same cached load, at no extra request per event.
+	AutoEnd   switchboard.AutoEnd `dynamodbav:"AutoEnd" json:"autoEnd"`
+	UpdatedAt time.Time           `dynamodbav:"UpdatedAt" json:"updatedAt"`
 }
 
 // GetAssignSettings reads a team's assignment switches: one GetItem. A team
@@ -104,6 +108,9 @@ func (s *Store) PutAssignSettings(ctx context.Context, teamID string, a *AssignS
 	if !validKeyPart(teamID) || a == nil {
 		return switchboard.Errorf(switchboard.EInvalid, "team id or settings are missing")
 	}
+	if err := a.AutoEnd.Validate(); err != nil {
+		return err
+	}
 	a.UpdatedAt = s.clock()
 	item, err := attributevalue.MarshalMap(a)
 	if err != nil {
@@ -114,4 +121,15 @@ func (s *Store) PutAssignSettings(ctx context.Context, teamID string, a *AssignS
 	item[attrSK] = &types.AttributeValueMemberS{Value: k.SK}
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	return mapErr(err, "put assignment settings")
+}
+
+// AutoEndSettings reads a team's auto-end setting (kept in its assignment
+// settings): one GetItem. The operators' API reads it when an agent replies,
+// to arm the conversation's auto-end timer only when the team wants one.
+func (s *Store) AutoEndSettings(ctx context.Context, teamID string) (switchboard.AutoEnd, error) {
+	st, err := s.GetAssignSettings(ctx, teamID)
+	if err != nil {
+		return switchboard.AutoEnd{}, err
+	}
+	return st.AutoEnd, nil
 }

@@ -1046,7 +1046,7 @@ func (h *Handler) sendMessage(ctx context.Context, r *request) (events.APIGatewa
 	// The message is out: record the reply on the conversation and the
 	// contact. A conversation that changed meanwhile so that the member may no
 	// longer reply still gets the message's time, without the reply's effects.
-	_, err = h.conversations.UpdateConversation(ctx, v.TeamID, c.ID, func(cur *switchboard.Conversation) (*switchboard.Conversation, error) {
+	updated, err := h.conversations.UpdateConversation(ctx, v.TeamID, c.ID, func(cur *switchboard.Conversation) (*switchboard.Conversation, error) {
 		if err := cur.OnStaffReply(actor, now); err != nil {
 			cur.OnBotMessage(now)
 		}
@@ -1055,6 +1055,9 @@ func (h *Handler) sendMessage(ctx context.Context, r *request) (events.APIGatewa
 	})
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if updated != nil && updated.LastStaffAt.Equal(now) {
+		h.armAutoEnd(ctx, updated, ch, ct)
 	}
 	if _, err := h.contacts.UpdateContact(ctx, v.TeamID, ct.ID, func(cur *switchboard.Contact) (*switchboard.Contact, error) {
 		cur.LastTeamInteractionAt = now

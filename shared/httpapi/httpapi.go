@@ -88,6 +88,10 @@ type Config struct {
 	// bot routes answer 503, so a deployment that does not wire it fails
 	// loudly there rather than at start.
 	Bots BotStore
+	// AutoEnd arms a conversation's auto-end timer when an agent replies
+	// (SPEC §2). It is optional: without it no timer is armed, so auto-end
+	// never closes anything.
+	AutoEnd AutoEndStore
 	// Senders deliver agents' messages, one per channel kind
 	// (outbound.Senders). A kind without one answers 503 when an agent sends.
 	Senders map[switchboard.ChannelKind]switchboard.Sender
@@ -117,6 +121,7 @@ type Handler struct {
 	messages      MessageStore
 	rules         RuleStore
 	bots          BotStore
+	autoEnd       AutoEndStore
 	senders       map[switchboard.ChannelKind]switchboard.Sender
 	now           switchboard.Clock
 	newID         switchboard.IDGen
@@ -146,6 +151,7 @@ func New(cfg Config) *Handler {
 		messages:      cfg.Messages,
 		rules:         cfg.Rules,
 		bots:          cfg.Bots,
+		autoEnd:       cfg.AutoEnd,
 		senders:       cfg.Senders,
 		now:           cfg.Clock,
 		newID:         cfg.NewID,

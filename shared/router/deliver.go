@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
@@ -59,6 +60,13 @@ func (r *Router) redeliver(ctx context.Context, e *switchboard.InboundEvent, ch 
 // delivery SendAttempts, from which they are recorded as failed like any
 // other: the reply is then too late to be worth sending anyway.
 func (r *Router) send(ctx context.Context, e *switchboard.InboundEvent, ch *switchboard.Channel, m *switchboard.Message, receives int, log *slog.Logger) error {
+	return r.sendAs(ctx, e, ch, m, switchboard.PurposeResponse, customerTime(e, r.now().UTC()), receives, log)
+}
+
+// sendAs is send for a given purpose, with the customer's last message at
+// lastCustomerAt: the sender decides from both whether the platform's window
+// still allows the message.
+func (r *Router) sendAs(ctx context.Context, e *switchboard.InboundEvent, ch *switchboard.Channel, m *switchboard.Message, purpose switchboard.SendPurpose, lastCustomerAt time.Time, receives int, log *slog.Logger) error {
 	ref := dynamo.MessageRef{TeamID: m.TeamID, ConversationID: m.ConversationID, MessageID: m.ID}
 	sender := r.senders[ch.Kind]
 	if sender == nil {
@@ -69,10 +77,10 @@ func (r *Router) send(ctx context.Context, e *switchboard.InboundEvent, ch *swit
 		To: switchboard.Recipient{
 			PlatformUserID: e.CustomerID,
 			ReplyToken:     e.ReplyToken,
-			LastCustomerAt: customerTime(e, r.now().UTC()),
+			LastCustomerAt: lastCustomerAt,
 		},
 		Messages:       []switchboard.OutboundMessage{outbound(m)},
-		Purpose:        switchboard.PurposeResponse,
+		Purpose:        purpose,
 		IdempotencyKey: m.ID,
 	})
 	if err != nil {

@@ -150,6 +150,7 @@ type world struct {
 
 	rules        *keyword.RuleSet
 	workingHours bool
+	autoEnd      switchboard.AutoEnd
 	members      []*switchboard.Member
 	team         *switchboard.Team
 
@@ -373,7 +374,7 @@ func (w *world) router(t testing.TB, now time.Time) *Router {
 		Rules: &fakeRules{
 			getRuleSet: func(context.Context, string) (*keyword.RuleSet, error) { return w.rules, nil },
 			getAssignSettings: func(context.Context, string) (*dynamo.AssignSettings, error) {
-				return &dynamo.AssignSettings{WorkingHours: w.workingHours}, nil
+				return &dynamo.AssignSettings{WorkingHours: w.workingHours, AutoEnd: w.autoEnd}, nil
 			},
 		},
 		Senders: map[switchboard.ChannelKind]switchboard.Sender{

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/keyword"
 	"github.com/switchboard-chat/switchboard/shared/queue"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
+	"github.com/switchboard-chat/switchboard/shared/timer"
 )
 
 // flakyAPI is DynamoDB with a hook in front of TransactWriteItems, to make one
@@ -567,5 +568,92 @@ func BenchmarkRouterDecide(b *testing.B) {
 		if err != nil || len(p.outbox) != 1 {
 			b.Fatalf("decide: %v, %d replies", err, len(p.outbox))
 		}
+	}
+}
+
+// TestAutoEndIntegration runs an auto-end timer through the timer service's
+// forwarder, inbound.fifo and the router against DynamoDB Local: the silent
+// conversation is closed with the survey sent, and a second copy of the same
+// firing changes nothing.
+func TestAutoEndIntegration(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, nil)
+	setting := switchboard.AutoEnd{Enabled: true, After: 30 * time.Minute, Survey: switchboard.SurveyAutomatic, SurveyText: "How did we do?"}
+	if err := s.store.PutAssignSettings(ctx, team, &dynamo.AssignSettings{AutoEnd: setting}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.router.Route(ctx, nowEvent(textEvent(fbCh, "ae-1", "hello"))); err != nil {
+		t.Fatal(err)
+	}
+	id := convID(fbCh)
+	staff := time.Now().UTC()
+	if _, err := s.store.UpdateConversation(ctx, team, id, func(c *switchboard.Conversation) (*switchboard.Conversation, error) {
+		c.Status, c.PendingKind, c.FollowerID = switchboard.StatusInProgress, "", "M1"
+		c.LastStaffAt, c.LastOutboundAt = staff, staff
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := timer.Conversation(switchboard.TimerAutoEnd, team, switchboard.AutoEndTimerID(id), switchboard.AutoEndGeneration(staff),
+		staff.Add(setting.After), switchboard.ConversationTimer{ChannelID: fbCh.ID, ChannelKind: fbCh.Kind, CustomerID: "U1", ConversationID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	if err := timer.Forward(queue.New(s.sqs), s.inbound, nil)(ctx, tm); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(s.inbound), MaxNumberOfMessages: 10,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range out.Messages {
+		bodies = append(bodies, aws.ToString(m.Body))
+	}
+	if got, want := len(bodies), 1; got != want {
+		t.Fatalf("timer events on inbound.fifo = %d, want %d", got, want)
+	}
+	// The same firing twice, as a redelivery after the queue's
+	// deduplication window would hand it over.
+	for i := range 2 {
+		res, err := s.router.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{
+			MessageId: "q" + strconv.Itoa(i), Body: bodies[0], Attributes: map[string]string{"ApproximateReceiveCount": "1"},
+		}}})
+		if err != nil || len(res.BatchItemFailures) != 0 {
+			t.Fatalf("delivery %d: err %v, failures %v", i+1, err, res.BatchItemFailures)
+		}
+	}
+	conv, err := s.store.GetConversation(ctx, team, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := conv.Status, switchboard.StatusClosed; got != want {
+		t.Errorf("status = %q, want %q", got, want)
+	}
+	if got, want := conv.FollowerID, "M1"; got != want {
+		t.Errorf("follower = %q, want %q kept", got, want)
+	}
+	if got, want := len(s.deliveredKeys()), 1; got != want {
+		t.Fatalf("surveys sent = %d, want %d", got, want)
+	}
+	msgs, _, err := s.store.ListMessages(ctx, team, id, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var surveys []*switchboard.Message
+	for _, m := range msgs {
+		if m.Direction == switchboard.Outbound {
+			surveys = append(surveys, m)
+		}
+	}
+	if len(surveys) != 1 || surveys[0].Text != setting.SurveyText || surveys[0].Status != switchboard.DeliverySent {
+		t.Errorf("outbound messages = %+v, want the survey, sent", surveys)
+	}
+	s.mu.Lock()
+	purpose := s.delivered[0].Purpose
+	s.mu.Unlock()
+	if got, want := purpose, switchboard.PurposeSystem; got != want {
+		t.Errorf("survey purpose = %q, want %q", got, want)
 	}
 }

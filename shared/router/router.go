@@ -75,6 +75,9 @@ type teamRules struct {
 	autoTag autotag.Config
 	// workingHours switches on assignment by working hours (SHOPLINE 003).
 	workingHours bool
+	// autoEnd is the team's auto-end setting, which auto-end timers re-check
+	// when they fire.
+	autoEnd switchboard.AutoEnd
 }
 
 // loadRules reads a team's rule set and assignment switches: two reads, once
@@ -96,6 +99,7 @@ func loadRules(src Rules) func(context.Context, string) (*teamRules, error) {
 		tr := &teamRules{reply: in.ReplyRules, assign: in.AssignRules, groups: in.Groups, autoTag: rs.AutoTag}
 		if settings != nil {
 			tr.workingHours = settings.WorkingHours
+			tr.autoEnd = settings.AutoEnd
 		}
 		return tr, nil
 	}
@@ -217,6 +221,9 @@ func (r *Router) handleMessage(ctx context.Context, m events.SQSMessage) error {
 		return err
 	}
 	receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	if e.Type == switchboard.InTimer {
+		return r.handleTimer(ctx, m, max(receives, 1), log)
+	}
 	log = log.With(
 		slog.String("teamId", e.TeamID),
 		slog.String("eventId", e.ID),
@@ -255,9 +262,9 @@ func (r *Router) route(ctx context.Context, e *switchboard.InboundEvent, receive
 	switch e.Type {
 	case switchboard.InMessage, switchboard.InPostback, switchboard.InFollow, switchboard.InUnfollow, switchboard.InReferral:
 	default:
-		// Conversation timers (auto-end) share the queue; acting on them is
-		// not the router's part, so they are dropped and logged rather than
-		// retried until the dead-letter queue.
+		// Conversation timers come through handleTimer, which reads their
+		// timer part; an event of another type is dropped and logged rather
+		// than retried until the dead-letter queue.
 		return switchboard.Errorf(switchboard.EInvalid, "event %s has type %q, which the router does not handle", e.ID, e.Type)
 	}
 	if e.CustomerID == "" {
