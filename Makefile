@@ -146,7 +146,7 @@ fuzz: ## Run every func FuzzXxx in the tree for FUZZTIME (default 5s) each.
 	if [ -z "$$targets" ]; then echo "==> fuzz: no fuzz targets found"; exit 0; fi; \
 	while read -r dir name; do \
 		echo "==> fuzz $$dir $$name for $(FUZZTIME)"; \
-		go test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir"; \
+		infra/testenv/fuzz-one.sh "$$dir" "$$name" "$(FUZZTIME)"; \
 	done <<< "$$targets"
 
 bench: $(SERVICE_TOOLS) ## Run benchmarks with emulators up; raw output in .build/bench.txt.
