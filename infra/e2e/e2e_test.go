@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -126,27 +124,9 @@ func start(ddb, sq, eb string) (*env, error) {
 // HTTP API exactly as the platform would.
 func (e *env) post(t *testing.T, req events.APIGatewayV2HTTPRequest) (int, string) {
 	t.Helper()
-	body := []byte(req.Body)
-	if req.IsBase64Encoded {
-		var err error
-		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	method := req.RequestContext.HTTP.Method
-	if method == "" {
-		method = "POST"
-	}
-	hreq, err := http.NewRequest(method, e.url+req.RawPath, bytes.NewReader(body))
+	hreq, err := samples.HTTPRequest(context.Background(), e.url, req)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for k, v := range req.Headers {
-		switch strings.ToLower(k) {
-		case "host", "content-length", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto":
-			continue
-		}
-		hreq.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(hreq)
 	if err != nil {

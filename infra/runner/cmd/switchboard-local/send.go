@@ -1,20 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/switchboard-chat/switchboard/events"
 	"github.com/switchboard-chat/switchboard/infra/demo"
 	"github.com/switchboard-chat/switchboard/infra/fakes"
 	"github.com/switchboard-chat/switchboard/infra/runner"
@@ -36,7 +34,7 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var req events.APIGatewayV2HTTPRequest
+	var req lambdaevents.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return fmt.Errorf("%s is not an API Gateway v2 request: %w", *eventPath, err)
 	}
@@ -45,32 +43,11 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", *eventPath, err)
 		}
 	}
-	body := []byte(req.Body)
-	if req.IsBase64Encoded {
-		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			return fmt.Errorf("%s: body is flagged base64 but does not decode: %w", *eventPath, err)
-		}
-	}
-	method := req.RequestContext.HTTP.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	url := "http://" + *addr + req.RawPath
-	if req.RawQueryString != "" {
-		url += "?" + req.RawQueryString
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	hreq, err := events.HTTPRequest(ctx, "http://"+*addr, req)
 	if err != nil {
-		return err
-	}
-	for k, v := range req.Headers {
-		switch strings.ToLower(k) {
-		case "host", "content-length", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto":
-			continue
-		}
-		hreq.Header.Set(k, v)
+		return fmt.Errorf("%s: %w", *eventPath, err)
 	}
 	resp, err := http.DefaultClient.Do(hreq)
 	if err != nil {
@@ -78,7 +55,7 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	fmt.Fprintf(stdout, "%s %s -> %s\n%s\n", method, req.RawPath, resp.Status, answer)
+	fmt.Fprintf(stdout, "%s %s -> %s\n%s\n", hreq.Method, req.RawPath, resp.Status, answer)
 	fmt.Fprintf(stdout, "Replies reach the fake platforms; list what they received with:\n")
 	for _, f := range []struct{ name, addr string }{{"LINE", fakes.DefaultLINE}, {"Messenger/Instagram", fakes.DefaultGraph}, {"WhatsApp", fakes.DefaultWA}, {"web widget site", fakes.DefaultWidgetSite}} {
 		fmt.Fprintf(stdout, "  %-20s curl -s http://%s/__fake/requests\n", f.name, f.addr)
