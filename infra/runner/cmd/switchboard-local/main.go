@@ -35,6 +35,7 @@ import (
 	"github.com/switchboard-chat/switchboard/infra/demo"
 	"github.com/switchboard-chat/switchboard/infra/fakes"
 	"github.com/switchboard-chat/switchboard/infra/fakes/line"
+	"github.com/switchboard-chat/switchboard/infra/fakes/widgetsite"
 	"github.com/switchboard-chat/switchboard/infra/runner"
 	"github.com/switchboard-chat/switchboard/shared/awsclient"
 	"github.com/switchboard-chat/switchboard/shared/dynamo"
@@ -200,6 +201,8 @@ func startFakes(f fakeFlags, o *runner.Options) (*fakes.Set, error) {
 		// Locally nobody registers LINE profiles, so unknown users get a
 		// made-up one instead of a 404.
 		LINE: line.Config{GenerateProfiles: true},
+		// The demo widget channel signs its replies with the demo secret.
+		WidgetSite: widgetsite.Config{Tokens: []string{events.DemoSecret}},
 	})
 	if err != nil {
 		return nil, err

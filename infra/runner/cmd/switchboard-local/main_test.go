@@ -12,6 +12,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/events"
+	"github.com/switchboard-chat/switchboard/infra/runner"
+	"github.com/switchboard-chat/switchboard/shared/channel/widget"
 )
 
 const testTemplate = "../../testdata/template.yaml"
@@ -176,5 +180,44 @@ func TestUpPortInUse(t *testing.T) {
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("took %s to fail", time.Since(start))
+	}
+}
+
+// TestFakesAcceptTheDemoChannels: the fakes `up` starts must take what the
+// demo channels send, or `make run` shows refusals instead of replies. The
+// widget site checks the demo widget token's signature.
+func TestFakesAcceptTheDemoChannels(t *testing.T) {
+	ff := fakeFlags{enabled: true, line: "127.0.0.1:0", graph: "127.0.0.1:0", wa: "127.0.0.1:0", mof: "127.0.0.1:0", widgetSite: "127.0.0.1:0"}
+	var o runner.Options
+	set, err := startFakes(ff, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	body := []byte(`{"channelId":"c","visitorId":"v","messages":[{"kind":"text","text":"hi"}]}`)
+	tests := []struct {
+		name   string
+		secret string
+		want   int
+	}{
+		{"signed with the demo secret", events.DemoSecret, http.StatusOK},
+		{"signed with another secret", "not-the-demo-secret", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", set.URLs()["widgetsite"]+"/messages", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("x-switchboard-signature", widget.Sign(tt.secret, body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.StatusCode; got != tt.want {
+				t.Errorf("widget site answered %d, want %d", got, tt.want)
+			}
+		})
 	}
 }
