@@ -379,6 +379,11 @@ func (p *poller) scheduleExpiry(ctx context.Context, msgs []types.Message, recei
 	if delay < 0 {
 		delay = 0
 	}
+	// The timer is created and registered under p.mu: with a zero delay the
+	// callback can run before AfterFunc returns, and it must not read t
+	// until the assignment below has happened.
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var t *time.Timer
 	t = time.AfterFunc(delay, func() {
 		p.mu.Lock()
@@ -386,12 +391,10 @@ func (p *poller) scheduleExpiry(ctx context.Context, msgs []types.Message, recei
 		p.mu.Unlock()
 		p.makeVisible(ctx, msgs)
 	})
-	p.mu.Lock()
 	if p.timers == nil {
 		p.timers = map[*time.Timer]struct{}{}
 	}
 	p.timers[t] = struct{}{}
-	p.mu.Unlock()
 }
 
 // makeVisible sets the visibility timeout of msgs to zero.
