@@ -75,36 +75,22 @@ func (s *Store) assignStatePut(teamID string, a *AssignState) (types.TransactWri
 	return types.TransactWriteItem{Put: put}, nil
 }
 
-// AssignSettings are a team's automatic assignment switches. Keyword
-// auto-assign is configured by its rules; assignment by working hours (SHOPLINE
-// 003) is one switch for the whole team.
-type AssignSettings struct {
-	// WorkingHours assigns conversations that go to a human unassigned to a
-	// member within working hours.
-	WorkingHours bool `dynamodbav:"WorkingHours" json:"workingHours"`
-	// AutoEnd closes conversations whose customer stopped answering (SPEC
-	// §2). It is kept with the assignment switches so that the router reads
-	// it in the same cached load, at no extra request per event.
-	AutoEnd   switchboard.AutoEnd `dynamodbav:"AutoEnd" json:"autoEnd"`
-	UpdatedAt time.Time           `dynamodbav:"UpdatedAt" json:"updatedAt"`
-}
-
 // GetAssignSettings reads a team's assignment switches: one GetItem. A team
 // that never set them has everything off.
-func (s *Store) GetAssignSettings(ctx context.Context, teamID string) (*AssignSettings, error) {
+func (s *Store) GetAssignSettings(ctx context.Context, teamID string) (*switchboard.AssignSettings, error) {
 	if !validKeyPart(teamID) {
 		return nil, switchboard.Errorf(switchboard.EInvalid, "team id is missing or malformed")
 	}
-	st, err := get[AssignSettings](ctx, s, "assignment settings", assignSettingsKey(teamID))
+	st, err := get[switchboard.AssignSettings](ctx, s, "assignment settings", assignSettingsKey(teamID))
 	if switchboard.ErrorCode(err) == switchboard.ENotFound {
-		return &AssignSettings{}, nil
+		return &switchboard.AssignSettings{}, nil
 	}
 	return st, err
 }
 
 // PutAssignSettings stores a team's assignment switches, stamping UpdatedAt:
 // one PutItem. The last writer wins, as with any toggle.
-func (s *Store) PutAssignSettings(ctx context.Context, teamID string, a *AssignSettings) error {
+func (s *Store) PutAssignSettings(ctx context.Context, teamID string, a *switchboard.AssignSettings) error {
 	if !validKeyPart(teamID) || a == nil {
 		return switchboard.Errorf(switchboard.EInvalid, "team id or settings are missing")
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
 )
 
@@ -18,7 +17,7 @@ func TestAutoEndSettings(t *testing.T) {
 		t.Fatalf("a team that never set auto-end has it on: %+v", got)
 	}
 	want := switchboard.AutoEnd{Enabled: true, After: 90 * time.Minute, Survey: switchboard.SurveyAutomatic, SurveyText: "How did we do?"}
-	must(t, s.PutAssignSettings(ctx, "T1", &dynamo.AssignSettings{WorkingHours: true, AutoEnd: want}))
+	must(t, s.PutAssignSettings(ctx, "T1", &switchboard.AssignSettings{WorkingHours: true, AutoEnd: want}))
 	got, err = s.AutoEndSettings(ctx, "T1")
 	must(t, err)
 	if got != want {
@@ -29,7 +28,7 @@ func TestAutoEndSettings(t *testing.T) {
 	if !settings.WorkingHours || settings.AutoEnd != want {
 		t.Errorf("GetAssignSettings = %+v, want working hours and %+v", settings, want)
 	}
-	bad := &dynamo.AssignSettings{AutoEnd: switchboard.AutoEnd{Enabled: true, After: 30 * time.Second}}
+	bad := &switchboard.AssignSettings{AutoEnd: switchboard.AutoEnd{Enabled: true, After: 30 * time.Second}}
 	wantCode(t, s.PutAssignSettings(ctx, "T1", bad), switchboard.EInvalid)
 	got, err = s.AutoEndSettings(ctx, "T1")
 	must(t, err)

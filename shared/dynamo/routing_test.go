@@ -321,7 +321,7 @@ func TestAssignSettings(t *testing.T) {
 	if got.WorkingHours {
 		t.Fatal("a team that never set the switch has working-hours assignment on")
 	}
-	must(t, s.PutAssignSettings(ctx, "T1", &dynamo.AssignSettings{WorkingHours: true}))
+	must(t, s.PutAssignSettings(ctx, "T1", &switchboard.AssignSettings{WorkingHours: true}))
 	got, err = s.GetAssignSettings(ctx, "T1")
 	must(t, err)
 	if !got.WorkingHours || !got.UpdatedAt.Equal(t0) {

@@ -87,7 +87,7 @@ func (f *fakeDirectory) ListMembers(ctx context.Context, teamID string) ([]*swit
 // fakeRules is a Rules whose methods are functions.
 type fakeRules struct {
 	getRuleSet        func(ctx context.Context, teamID string) (*keyword.RuleSet, error)
-	getAssignSettings func(ctx context.Context, teamID string) (*dynamo.AssignSettings, error)
+	getAssignSettings func(ctx context.Context, teamID string) (*switchboard.AssignSettings, error)
 }
 
 var _ Rules = (*fakeRules)(nil)
@@ -96,7 +96,7 @@ func (f *fakeRules) GetRuleSet(ctx context.Context, teamID string) (*keyword.Rul
 	return f.getRuleSet(ctx, teamID)
 }
 
-func (f *fakeRules) GetAssignSettings(ctx context.Context, teamID string) (*dynamo.AssignSettings, error) {
+func (f *fakeRules) GetAssignSettings(ctx context.Context, teamID string) (*switchboard.AssignSettings, error) {
 	return f.getAssignSettings(ctx, teamID)
 }
 
@@ -373,8 +373,8 @@ func (w *world) router(t testing.TB, now time.Time) *Router {
 		},
 		Rules: &fakeRules{
 			getRuleSet: func(context.Context, string) (*keyword.RuleSet, error) { return w.rules, nil },
-			getAssignSettings: func(context.Context, string) (*dynamo.AssignSettings, error) {
-				return &dynamo.AssignSettings{WorkingHours: w.workingHours, AutoEnd: w.autoEnd}, nil
+			getAssignSettings: func(context.Context, string) (*switchboard.AssignSettings, error) {
+				return &switchboard.AssignSettings{WorkingHours: w.workingHours, AutoEnd: w.autoEnd}, nil
 			},
 		},
 		Senders: map[switchboard.ChannelKind]switchboard.Sender{

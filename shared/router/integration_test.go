@@ -579,7 +579,7 @@ func TestAutoEndIntegration(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t, nil)
 	setting := switchboard.AutoEnd{Enabled: true, After: 30 * time.Minute, Survey: switchboard.SurveyAutomatic, SurveyText: "How did we do?"}
-	if err := s.store.PutAssignSettings(ctx, team, &dynamo.AssignSettings{AutoEnd: setting}); err != nil {
+	if err := s.store.PutAssignSettings(ctx, team, &switchboard.AssignSettings{AutoEnd: setting}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.router.Route(ctx, nowEvent(textEvent(fbCh, "ae-1", "hello"))); err != nil {

@@ -61,7 +61,7 @@ var _ Directory = (*dynamo.Store)(nil)
 // *dynamo.Store implements it.
 type Rules interface {
 	GetRuleSet(ctx context.Context, teamID string) (*keyword.RuleSet, error)
-	GetAssignSettings(ctx context.Context, teamID string) (*dynamo.AssignSettings, error)
+	GetAssignSettings(ctx context.Context, teamID string) (*switchboard.AssignSettings, error)
 }
 
 var _ Rules = (*dynamo.Store)(nil)

@@ -1004,7 +1004,7 @@ func TestCachesConfiguration(t *testing.T) {
 		loads++
 		return loadRules(&fakeRules{
 			getRuleSet:        func(context.Context, string) (*keyword.RuleSet, error) { return w.rules, nil },
-			getAssignSettings: func(context.Context, string) (*dynamo.AssignSettings, error) { return nil, nil },
+			getAssignSettings: func(context.Context, string) (*switchboard.AssignSettings, error) { return nil, nil },
 		})(ctx, id)
 	}, func() time.Time { return now }, 30*time.Second, cacheEntries)
 	for i := range 3 {

@@ -74,3 +74,17 @@ func AutoEndTimerID(conversationID string) string { return "auto_end/" + convers
 // for: the reply's time in Unix milliseconds. The consumer compares it with
 // the conversation's LastStaffAt, so a timer of an older reply does nothing.
 func AutoEndGeneration(lastStaffAt time.Time) int64 { return lastStaffAt.UnixMilli() }
+
+// AssignSettings are a team's automation switches that the router reads with
+// its rules. Keyword auto-assign is configured by its rules; assignment by
+// working hours (SHOPLINE 003) is one switch for the whole team. Auto-end is
+// kept here too so the router reads it in the same cached load, at no extra
+// request per event.
+type AssignSettings struct {
+	// WorkingHours assigns conversations that go to a human unassigned to a
+	// member within working hours.
+	WorkingHours bool `dynamodbav:"WorkingHours" json:"workingHours"`
+	// AutoEnd closes conversations whose customer stopped answering (SPEC §2).
+	AutoEnd   AutoEnd   `dynamodbav:"AutoEnd" json:"autoEnd"`
+	UpdatedAt time.Time `dynamodbav:"UpdatedAt" json:"updatedAt"`
+}
