@@ -29,6 +29,7 @@ type Directory interface {
 	GetTeam(ctx context.Context, id string) (*switchboard.Team, error)
 	GetChannel(ctx context.Context, teamID, id string) (*switchboard.Channel, error)
 	GetContact(ctx context.Context, teamID, id string) (*switchboard.Contact, error)
+	ListChannels(ctx context.Context, teamID string) ([]*switchboard.Channel, error)
 	FindContact(ctx context.Context, teamID, channelID, platformUserID string) (*switchboard.Contact, error)
 	UpsertContact(ctx context.Context, teamID, channelID, platformUserID string, fn func(*switchboard.Contact) (*switchboard.Contact, error)) (*switchboard.Contact, error)
 }
@@ -43,6 +44,7 @@ type CartStore interface {
 	ListCartConfigs(ctx context.Context, teamID string) ([]*cart.Config, error)
 	PutCartConfigs(ctx context.Context, cfgs ...*cart.Config) error
 	GetPopupPolicy(ctx context.Context, teamID string) (cart.PopupPolicy, error)
+	PutPopupPolicy(ctx context.Context, teamID string, policy cart.PopupPolicy) error
 }
 
 // StatsStore records and reads what the cart statistics count.
