@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/httpapi"
 	"github.com/switchboard-chat/switchboard/shared/outbound"
+	"github.com/switchboard-chat/switchboard/shared/remarketing"
 	"github.com/switchboard-chat/switchboard/shared/telemetry"
 )
 
@@ -38,6 +39,17 @@ func build(ctx context.Context, env config.Env, logger *slog.Logger) (*httpapi.H
 		return nil, err
 	}
 	store := dynamo.New(awsclient.DynamoDB(cfg, env.DynamoDBEndpoint), vars["TABLE_NAME"])
+	// The API configures cart remarketing and payment reminders and reads
+	// their statistics; it sends none of their messages (timer-fire does), so
+	// the service gets no senders.
+	automations := remarketing.New(remarketing.Config{
+		Directory: store,
+		Carts:     store,
+		Stats:     store,
+		Payments:  store,
+		Timers:    store,
+		Logger:    logger,
+	})
 	return httpapi.New(httpapi.Config{
 		Teams:          store,
 		Channels:       store,
@@ -49,6 +61,9 @@ func build(ctx context.Context, env config.Env, logger *slog.Logger) (*httpapi.H
 		Rules:          store,
 		Bots:           store,
 		AutoEnd:        store,
+		Settings:       store,
+		Automations:    automations,
+		SiteKeys:       store,
 		Senders:        outbound.Senders(outbound.EnvConfig(env.Get)),
 		AdminTokenHash: env.Get("ADMIN_TOKEN_HASH"),
 		PublicBaseURL:  env.Get("PUBLIC_BASE_URL"),

@@ -40,6 +40,10 @@ func TestCrossTeamIsolation(t *testing.T) {
 	// A bot in each team.
 	hs.bots.add(teamA, "bot-a")
 	hs.bots.add(teamB, "bot-b")
+	// A site key in each team.
+	hs.auto.addSiteKey(switchboard.SiteKey{ID: "sk-a", TeamID: teamA, Name: "A", Kind: switchboard.SiteKeyBrowser, Hash: "h-sk-a"})
+	hs.auto.addSiteKey(switchboard.SiteKey{ID: "sk-b", TeamID: teamB, Name: "B", Kind: switchboard.SiteKeyServer, Hash: "h-sk-b"})
+	autoBefore := hs.auto.snapshotTeam(teamB)
 	botsBefore := hs.bots.snapshotTeam(teamB)
 	before := snapshot(t, hs.mem, teamB)
 	inboxBefore := hs.inbox.snapshotTeam(teamB)
@@ -69,10 +73,18 @@ func TestCrossTeamIsolation(t *testing.T) {
 		"PUT /v1/rules/autotag":                     `{"enabled":true,"tags":[{"name":"vip","keywords":["VIP"]}]}`,
 		"POST /v1/bots":                             `{"name":"B","channelKinds":["line"],"modules":[{"id":"m","cards":[{"type":"text","text":"t"}]}]}`,
 		"PUT /v1/bots/{id}":                         `{"name":"hijacked","channelKinds":["line"],"modules":[{"id":"m","cards":[{"type":"text","text":"t"}]}]}`,
+		"PUT /v1/settings/automation":               `{"workingHours":true}`,
+		"PUT /v1/cart/configs/{channelId}":          `{"enabled":true,"messages":[{"enabled":true,"delay":{"hours":1},"botModuleId":"m"}]}`,
+		"PUT /v1/cart/active-channel":               `{"channelId":""}`,
+		"PUT /v1/cart/popup":                        `{"maxDisplaysPerDay":2,"showAfterNthAddToCart":1}`,
+		"PUT /v1/payment-reminder":                  `{"enabled":true,"daysAfter":2,"hour":14,"message":"Please pay","button":"Pay"}`,
+		"POST /v1/site-keys":                        `{"name":"Shop","kind":"browser"}`,
 	}
-	queries := map[string]string{"GET /v1/conversations/search": "q=amy"}
-	idOfB := map[string]string{"channels": "ch-b", "members": "m-b", "tokens": "tok-b", "conversations": "conv-b", "contacts": "conv-b", "rules": "rule-b", "bots": "bot-b"}
-	bIDs := []string{"ch-b", "m-b", "tok-b", "tok-team-b-admin", "conv-b", "rule-b", "bot-b"}
+	period := "from=2026-11-01&to=2026-11-02"
+	queries := map[string]string{"GET /v1/conversations/search": "q=amy",
+		"GET /v1/cart/configs/{channelId}/stats": period, "GET /v1/cart/configs/{channelId}/orders": period}
+	idOfB := map[string]string{"channels": "ch-b", "members": "m-b", "tokens": "tok-b", "conversations": "conv-b", "contacts": "conv-b", "rules": "rule-b", "bots": "bot-b", "site-keys": "sk-b"}
+	bIDs := []string{"ch-b", "m-b", "tok-b", "tok-team-b-admin", "conv-b", "rule-b", "bot-b", "sk-b"}
 
 	for _, r := range hs.h.routes {
 		if r.auth != authToken {
@@ -89,10 +101,12 @@ func TestCrossTeamIsolation(t *testing.T) {
 				}
 				path = strings.Replace(path, "{id}", id, 1)
 			}
+			// Channel-scoped routes name team B's channel.
+			path = strings.Replace(path, "{channelId}", "ch-b", 1)
 			ev := req(r.method, path, adminA, bodies[key])
 			ev.RawQueryString = queries[key]
 			resp := hs.do(ev)
-			if strings.Contains(r.pattern, "{id}") {
+			if strings.Contains(r.pattern, "{id}") || strings.Contains(r.pattern, "{channelId}") {
 				if resp.StatusCode != 404 {
 					t.Errorf("status %d, want 404: %s", resp.StatusCode, resp.Body)
 				}
@@ -123,6 +137,9 @@ func TestCrossTeamIsolation(t *testing.T) {
 	}
 	if after := hs.inbox.snapshotTeam(teamB); after != inboxBefore {
 		t.Errorf("team B's inbox changed:\nbefore %s\nafter  %s", inboxBefore, after)
+	}
+	if after := hs.auto.snapshotTeam(teamB); after != autoBefore {
+		t.Errorf("team B's automations changed:\nbefore %s\nafter  %s", autoBefore, after)
 	}
 	if after := hs.bots.snapshotTeam(teamB); after != botsBefore {
 		t.Errorf("team B's bots changed:\nbefore %s\nafter  %s", botsBefore, after)

@@ -1,12 +1,9 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/switchboard-chat/switchboard/shared/awsclient"
 	"github.com/switchboard-chat/switchboard/shared/awsclient/awstest"
@@ -34,20 +31,11 @@ func newRealAPI(t *testing.T) *realAPI {
 	return &realAPI{t: t, h: h, adminKey: key}
 }
 
-// do sends a request and decodes the JSON answer into a generic map.
+// do sends a request and decodes the JSON answer into a generic map. path
+// may carry a query string.
 func (a *realAPI) do(token, method, path, body string) (int, map[string]any) {
 	a.t.Helper()
-	req := events.APIGatewayV2HTTPRequest{
-		RawPath: path,
-		Headers: map[string]string{"authorization": "Bearer " + token, "content-type": "application/json"},
-		Body:    body,
-	}
-	req.RequestContext.HTTP.Method = method
-	req.RequestContext.HTTP.SourceIP = "203.0.113.7"
-	resp, err := a.h.Handle(context.Background(), req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
+	resp := a.raw(token, method, path, body)
 	var out map[string]any
 	if resp.Body != "" {
 		_ = json.Unmarshal([]byte(resp.Body), &out)

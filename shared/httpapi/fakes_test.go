@@ -464,7 +464,8 @@ type harness struct {
 	messages      *fakeMessages
 	rules         *fakeRules
 	sender        *fakeSender
-	bots          *memBots // the bot builder's bots (bots_test.go)
+	bots          *memBots        // the bot builder's bots (bots_test.go)
+	auto          *memAutomations // automation settings and site keys (automations_test.go)
 	h             *Handler
 	logs          *bytes.Buffer
 	ids           int
@@ -477,6 +478,7 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 	hs.inbox = newMemInbox(hs.mem)
 	hs.contacts, hs.conversations, hs.messages, hs.rules = hs.inbox.fakes()
 	hs.bots = newMemBots(hs.mem)
+	hs.auto = newMemAutomations(hs.channels)
 	hs.sender = &fakeSender{send: func(_ context.Context, r switchboard.SendRequest) (switchboard.SendResult, error) {
 		hs.mem.mu.Lock()
 		defer hs.mem.mu.Unlock()
@@ -497,6 +499,9 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 		Messages:       hs.messages,
 		Rules:          hs.rules,
 		Bots:           hs.bots.fakes(),
+		Settings:       hs.auto,
+		Automations:    hs.auto,
+		SiteKeys:       hs.auto,
 		Senders:        senders,
 		Clock:          func() time.Time { return testNow },
 		NewID:          func() string { hs.ids++; return fmt.Sprintf("id-%03d", hs.ids) },

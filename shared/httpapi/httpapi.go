@@ -92,6 +92,13 @@ type Config struct {
 	// (SPEC §2). It is optional: without it no timer is armed, so auto-end
 	// never closes anything.
 	AutoEnd AutoEndStore
+	// Settings, Automations and SiteKeys serve the automation settings, cart
+	// remarketing and payment reminder configuration, and the website's site
+	// keys (automations.go, sitekeys.go). Each is optional: without it its
+	// routes answer 503.
+	Settings    SettingsStore
+	Automations Automations
+	SiteKeys    SiteKeyStore
 	// Senders deliver agents' messages, one per channel kind
 	// (outbound.Senders). A kind without one answers 503 when an agent sends.
 	Senders map[switchboard.ChannelKind]switchboard.Sender
@@ -122,6 +129,9 @@ type Handler struct {
 	rules         RuleStore
 	bots          BotStore
 	autoEnd       AutoEndStore
+	settings      SettingsStore
+	automations   Automations
+	siteKeys      SiteKeyStore
 	senders       map[switchboard.ChannelKind]switchboard.Sender
 	now           switchboard.Clock
 	newID         switchboard.IDGen
@@ -152,6 +162,9 @@ func New(cfg Config) *Handler {
 		rules:         cfg.Rules,
 		bots:          cfg.Bots,
 		autoEnd:       cfg.AutoEnd,
+		settings:      cfg.Settings,
+		automations:   cfg.Automations,
+		siteKeys:      cfg.SiteKeys,
 		senders:       cfg.Senders,
 		now:           cfg.Clock,
 		newID:         cfg.NewID,

@@ -54,6 +54,20 @@ func TestRolePermissions(t *testing.T) {
 		{"DELETE /v1/rules/assign/{id}", "/v1/rules/assign/asg-1", "", ruleEditors, "may not change rules"},
 		{"GET /v1/rules/autotag", "/v1/rules/autotag", "", all, ""},
 		{"PUT /v1/rules/autotag", "/v1/rules/autotag", `{"enabled":true,"tags":[{"name":"vip","keywords":["VIP"]}]}`, ruleEditors, "may not change rules"},
+		{"GET /v1/settings/automation", "/v1/settings/automation", "", all, ""},
+		{"PUT /v1/settings/automation", "/v1/settings/automation", `{"workingHours":true,"autoEnd":{"enabled":true,"afterMinutes":30}}`, ruleEditors, "may not change automation settings"},
+		{"GET /v1/cart/configs", "/v1/cart/configs", "", all, ""},
+		{"PUT /v1/cart/configs/{channelId}", "/v1/cart/configs/ch-1", `{"enabled":true,"messages":[{"enabled":true,"delay":{"hours":1},"botModuleId":"m"}]}`, ruleEditors, "may not change cart remarketing"},
+		{"GET /v1/cart/configs/{channelId}/stats", "/v1/cart/configs/ch-1/stats?from=2026-11-01&to=2026-11-02", "", ruleEditors, "may not read cart statistics"},
+		{"GET /v1/cart/configs/{channelId}/orders", "/v1/cart/configs/ch-1/orders?from=2026-11-01&to=2026-11-02", "", ruleEditors, "may not export cart orders"},
+		{"PUT /v1/cart/active-channel", "/v1/cart/active-channel", `{"channelId":""}`, ruleEditors, "may not change cart remarketing"},
+		{"GET /v1/cart/popup", "/v1/cart/popup", "", all, ""},
+		{"PUT /v1/cart/popup", "/v1/cart/popup", `{"maxDisplaysPerDay":2,"showAfterNthAddToCart":1}`, ruleEditors, "may not change cart remarketing"},
+		{"GET /v1/payment-reminder", "/v1/payment-reminder", "", all, ""},
+		{"PUT /v1/payment-reminder", "/v1/payment-reminder", `{"enabled":true,"daysAfter":2,"hour":14,"message":"Please pay","button":"Pay"}`, ruleEditors, "may not change the payment reminder"},
+		{"GET /v1/site-keys", "/v1/site-keys", "", admin, "may not read site keys"},
+		{"POST /v1/site-keys", "/v1/site-keys", `{"name":"Shop","kind":"browser"}`, admin, "may not create site keys"},
+		{"DELETE /v1/site-keys/{id}", "/v1/site-keys/sk-1", "", admin, "may not delete site keys"},
 	}
 
 	covered := map[string]bool{}
@@ -66,9 +80,10 @@ func TestRolePermissions(t *testing.T) {
 				hs.addMember(switchboard.Member{ID: "m-1", TeamID: teamA, Name: "M", Role: switchboard.RoleCSAgent, Active: true})
 				hs.addToken(switchboard.Token{ID: "tok-x", TeamID: teamA, Name: "x", Role: switchboard.RoleMarketer})
 				seedRules(t, hs, teamA, "ch-1")
+				hs.auto.addSiteKey(switchboard.SiteKey{ID: "sk-1", TeamID: teamA, Name: "Shop", Kind: switchboard.SiteKeyBrowser, Hash: "h-sk-1"})
 				secret := hs.roleToken(teamA, role)
 				method, _, _ := strings.Cut(tt.route, " ")
-				resp := hs.call(method, tt.path, secret, tt.body)
+				resp := hs.callQ(method, tt.path, secret, tt.body)
 				if slices.Contains(tt.allowed, role) {
 					if resp.StatusCode < 200 || resp.StatusCode > 299 {
 						t.Errorf("status %d, want 2xx: %s", resp.StatusCode, resp.Body)

@@ -119,6 +119,23 @@ func (h *Handler) routeTable() []route {
 		{method: put, pattern: "/v1/bots/{id}", perm: switchboard.PermManageRules, action: "change bots", handle: h.updateBot},
 		{method: del, pattern: "/v1/bots/{id}", perm: switchboard.PermManageRules, action: "change bots", handle: h.deleteBot},
 		{method: post, pattern: "/v1/bots/{id}/copy", perm: switchboard.PermManageRules, action: "change bots", handle: h.copyBot},
+
+		// Automation settings, cart remarketing and payment reminders
+		// (automations.go), and the website's site keys (sitekeys.go).
+		{method: get, pattern: "/v1/settings/automation", perm: switchboard.PermRead, action: "read settings", handle: h.getAutomationSettings},
+		{method: put, pattern: "/v1/settings/automation", perm: switchboard.PermManageRules, action: "change automation settings", handle: h.putAutomationSettings},
+		{method: get, pattern: "/v1/cart/configs", perm: switchboard.PermRead, action: "read cart remarketing", handle: h.listCartConfigs},
+		{method: put, pattern: "/v1/cart/configs/{channelId}", perm: switchboard.PermManageRules, action: "change cart remarketing", handle: h.putCartConfig},
+		{method: get, pattern: "/v1/cart/configs/{channelId}/stats", perm: switchboard.PermManageRules, action: "read cart statistics", handle: h.cartStats},
+		{method: get, pattern: "/v1/cart/configs/{channelId}/orders", perm: switchboard.PermManageRules, action: "export cart orders", handle: h.exportCartOrders},
+		{method: put, pattern: "/v1/cart/active-channel", perm: switchboard.PermManageRules, action: "change cart remarketing", handle: h.setActiveCartChannel},
+		{method: get, pattern: "/v1/cart/popup", perm: switchboard.PermRead, action: "read cart remarketing", handle: h.getPopupPolicy},
+		{method: put, pattern: "/v1/cart/popup", perm: switchboard.PermManageRules, action: "change cart remarketing", handle: h.putPopupPolicy},
+		{method: get, pattern: "/v1/payment-reminder", perm: switchboard.PermRead, action: "read the payment reminder", handle: h.getPayReminder},
+		{method: put, pattern: "/v1/payment-reminder", perm: switchboard.PermManageRules, action: "change the payment reminder", handle: h.putPayReminder},
+		{method: get, pattern: "/v1/site-keys", perm: switchboard.PermManageTokens, action: "read site keys", handle: h.listSiteKeys},
+		{method: post, pattern: "/v1/site-keys", perm: switchboard.PermManageTokens, action: "create site keys", handle: h.createSiteKey},
+		{method: del, pattern: "/v1/site-keys/{id}", perm: switchboard.PermManageTokens, action: "delete site keys", handle: h.deleteSiteKey},
 	}
 	for i := range rs {
 		rs[i].segs = strings.Split(strings.TrimPrefix(rs[i].pattern, "/"), "/")
