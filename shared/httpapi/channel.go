@@ -80,9 +80,11 @@ type channelView struct {
 	Enabled     bool                    `json:"enabled"`
 	Secrets     secretsSet              `json:"secrets"`
 	WebhookURL  string                  `json:"webhookUrl"`
-	CreatedAt   time.Time               `json:"createdAt"`
-	UpdatedAt   time.Time               `json:"updatedAt"`
-	Version     int64                   `json:"version"`
+	// CommonMessages change through PUT /v1/channels/{id}/common-messages.
+	CommonMessages switchboard.CommonMessages `json:"commonMessages"`
+	CreatedAt      time.Time                  `json:"createdAt"`
+	UpdatedAt      time.Time                  `json:"updatedAt"`
+	Version        int64                      `json:"version"`
 }
 
 func (h *Handler) channelView(c *switchboard.Channel) channelView {
@@ -99,10 +101,11 @@ func (h *Handler) channelView(c *switchboard.Channel) channelView {
 			AccessToken:   c.Secrets.AccessToken != "",
 			VerifyToken:   c.Secrets.VerifyToken != "",
 		},
-		WebhookURL: h.webhookURL(c),
-		CreatedAt:  c.CreatedAt,
-		UpdatedAt:  c.UpdatedAt,
-		Version:    c.Version,
+		WebhookURL:     h.webhookURL(c),
+		CommonMessages: c.CommonMessages,
+		CreatedAt:      c.CreatedAt,
+		UpdatedAt:      c.UpdatedAt,
+		Version:        c.Version,
 	}
 }
 

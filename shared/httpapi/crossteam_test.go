@@ -50,13 +50,14 @@ func TestCrossTeamIsolation(t *testing.T) {
 
 	// A valid body per route, so a request is refused for the id, not the body.
 	bodies := map[string]string{
-		"PATCH /v1/team":              `{"name":"Renamed A"}`,
-		"POST /v1/channels":           `{"kind":"line","name":"new"}`,
-		"PATCH /v1/channels/{id}":     `{"name":"hijacked","secrets":{"signingSecret":"x"}}`,
-		"POST /v1/members":            `{"name":"new","role":"cs_agent"}`,
-		"PATCH /v1/members/{id}":      `{"name":"hijacked","role":"admin"}`,
-		"PUT /v1/members/{id}/status": `{"status":"online"}`,
-		"POST /v1/tokens":             `{"name":"new","role":"cs_agent"}`,
+		"PATCH /v1/team":                        `{"name":"Renamed A"}`,
+		"POST /v1/channels":                     `{"kind":"line","name":"new"}`,
+		"PATCH /v1/channels/{id}":               `{"name":"hijacked","secrets":{"signingSecret":"x"}}`,
+		"POST /v1/members":                      `{"name":"new","role":"cs_agent"}`,
+		"PATCH /v1/members/{id}":                `{"name":"hijacked","role":"admin"}`,
+		"PUT /v1/members/{id}/status":           `{"status":"online"}`,
+		"PUT /v1/channels/{id}/common-messages": `{"offline":{"enabled":true,"text":"hijacked"}}`,
+		"POST /v1/tokens":                       `{"name":"new","role":"cs_agent"}`,
 
 		"POST /v1/conversations/bulk":               `{"action":"delete","ids":["conv-a"]}`,
 		"POST /v1/conversations/{id}/messages":      `{"text":"x"}`,

@@ -31,6 +31,7 @@ func TestRolePermissions(t *testing.T) {
 		{"GET /v1/channels/{id}", "/v1/channels/ch-1", "", all, ""},
 		{"PATCH /v1/channels/{id}", "/v1/channels/ch-1", `{"name":"N"}`, admin, "may not change channels"},
 		{"DELETE /v1/channels/{id}", "/v1/channels/ch-1", "", admin, "may not delete channels"},
+		{"PUT /v1/channels/{id}/common-messages", "/v1/channels/ch-1/common-messages", `{"welcome":{"enabled":true,"text":"Hi"}}`, ruleEditors, "may not change common messages"},
 		{"GET /v1/members", "/v1/members", "", all, ""},
 		{"POST /v1/members", "/v1/members", `{"name":"N","role":"cs_agent"}`, adminSup, "may not create members"},
 		{"GET /v1/members/{id}", "/v1/members/m-1", "", all, ""},

@@ -60,6 +60,7 @@ func (h *Handler) routeTable() []route {
 		{method: get, pattern: "/v1/channels/{id}", perm: switchboard.PermRead, action: "read channels", handle: h.getChannel},
 		{method: patch, pattern: "/v1/channels/{id}", perm: switchboard.PermManageChannels, action: "change channels", handle: h.updateChannel},
 		{method: del, pattern: "/v1/channels/{id}", perm: switchboard.PermManageChannels, action: "delete channels", handle: h.deleteChannel},
+		{method: put, pattern: "/v1/channels/{id}/common-messages", perm: switchboard.PermManageRules, action: "change common messages", handle: h.putCommonMessages},
 
 		{method: get, pattern: "/v1/members", perm: switchboard.PermRead, action: "read members", handle: h.listMembers},
 		{method: post, pattern: "/v1/members", perm: switchboard.PermManageMembers, action: "create members", handle: h.createMember},

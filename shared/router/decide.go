@@ -75,9 +75,12 @@ func (r *Router) decide(ctx context.Context, e *switchboard.InboundEvent, ch *sw
 			return nil, err
 		}
 	case switchboard.InFollow:
-		// The welcome message is a bot module or a text the bot step sends
-		// (001:L462); a follow opens no conversation on its own.
-		p.bot = botRequest(e, convID, switchboard.TriggerFollow, now)
+		// A follow opens no conversation on its own; it is welcomed.
+		if welcome(p, e, ch, convID, now) && conv != nil {
+			c := cloneConversation(conv)
+			c.OnBotMessage(now)
+			w.Conversation = c
+		}
 	case switchboard.InReferral:
 		p.bot = botRequest(e, convID, switchboard.TriggerReferral, now)
 	case switchboard.InUnfollow:
@@ -201,6 +204,14 @@ func (r *Router) decideMessage(ctx context.Context, p *plan, e *switchboard.Inbo
 	switch {
 	case payload == switchboard.HumanPayload:
 		wantsHuman = true
+	case payload == switchboard.GetStartedPayload && e.Type == switchboard.InPostback && e.Postback.Referral == nil:
+		// Messenger's and Instagram's "Get Started": a welcome, like a
+		// LINE follow, but a message in the conversation too. Through an
+		// m.me ref link it is the ref's, below.
+		matchedBot = true
+		if welcome(p, e, ch, convID, now) {
+			conv.OnBotMessage(now)
+		}
 	case payload != "" || e.Type == switchboard.InPostback:
 		// A button of a bot card: the bot step answers it, and the keyword
 		// rules do not read the button's label as if the customer typed it.
@@ -229,10 +240,25 @@ func (r *Router) decideMessage(ctx context.Context, p *plan, e *switchboard.Inbo
 		matchedBot = outcome.MatchedBot()
 	}
 
+	waitedForHuman := existed && waitsForHuman(conv)
 	if err := conv.OnCustomerMessage(in.Kind, matchedBot, wantsHuman, now); err != nil {
 		return err
 	}
 	conv.IndexMessage(in.Text)
+	if !waitedForHuman && waitsForHuman(conv) {
+		// The message starts a wait for a human: the instant or offline
+		// message tells the customer what to expect, once per wait.
+		text, err := r.waitText(ctx, e.TeamID, ch, now)
+		if err != nil {
+			return err
+		}
+		if text != "" {
+			out := textReply(e, convID, len(p.outbox), text, now)
+			w.Messages = append(w.Messages, out)
+			p.outbox = append(p.outbox, out)
+			conv.OnBotMessage(now)
+		}
+	}
 
 	assignee := outcome.Assignee
 	if assignee == nil && rules.workingHours && conv.Status == switchboard.StatusPending && conv.PendingKind == switchboard.PendingHuman {
@@ -442,6 +468,52 @@ func replyMessage(e *switchboard.InboundEvent, convID string, i int, reply keywo
 		m.Kind, m.Text = switchboard.MsgText, reply.Text
 	}
 	return m
+}
+
+// textReply is the i-th automatic text reply to an event.
+func textReply(e *switchboard.InboundEvent, convID string, i int, text string, now time.Time) *switchboard.Message {
+	return replyMessage(e, convID, i, keyword.Reply{Kind: keyword.ReplyText, Text: text}, now)
+}
+
+// welcome answers a follow or a "Get Started" tap with the channel's welcome
+// message and reports whether it did; when the channel has none, it hands the
+// event to the bot step, which runs the module a bot welcomes with on the
+// channel (001:L462).
+func welcome(p *plan, e *switchboard.InboundEvent, ch *switchboard.Channel, convID string, now time.Time) bool {
+	wm := ch.CommonMessages.Welcome
+	if !wm.Enabled {
+		p.bot = botRequest(e, convID, switchboard.TriggerFollow, now)
+		return false
+	}
+	out := textReply(e, convID, len(p.outbox), wm.Text, now)
+	p.write.Messages = append(p.write.Messages, out)
+	p.outbox = append(p.outbox, out)
+	return true
+}
+
+// waitsForHuman reports whether the conversation waits for a human to follow
+// it.
+func waitsForHuman(c *switchboard.Conversation) bool {
+	return c.Status == switchboard.StatusPending && c.PendingKind == switchboard.PendingHuman
+}
+
+// waitText is the instant or offline message of the channel for now, or ""
+// when the one that applies is off. Members and team are read (from the
+// caches) only when the channel has one of them on.
+func (r *Router) waitText(ctx context.Context, teamID string, ch *switchboard.Channel, now time.Time) (string, error) {
+	cm := ch.CommonMessages
+	if !cm.Instant.Enabled && !cm.Offline.Enabled {
+		return "", nil
+	}
+	members, err := r.members.Get(ctx, teamID)
+	if err != nil {
+		return "", err
+	}
+	team, err := r.teams.Get(ctx, teamID)
+	if err != nil {
+		return "", err
+	}
+	return cm.WaitText(switchboard.TeamOnline(members, now.In(team.Location()))), nil
 }
 
 // botRequest is the bot request an event produces.

@@ -153,6 +153,8 @@ type world struct {
 	autoEnd      switchboard.AutoEnd
 	members      []*switchboard.Member
 	team         *switchboard.Team
+	// common are the common messages of every channel.
+	common switchboard.CommonMessages
 
 	writes []*dynamo.InboundWrite
 	sends  []switchboard.SendRequest
@@ -348,7 +350,12 @@ func compareStrings(a, b string) int {
 // router returns a Router over the world's fakes, with the clock at now.
 func (w *world) router(t testing.TB, now time.Time) *Router {
 	t.Helper()
-	channels := map[string]*switchboard.Channel{lineCh.ID: lineCh, waCh.ID: waCh, fbCh.ID: fbCh}
+	channels := map[string]*switchboard.Channel{}
+	for _, ch := range []*switchboard.Channel{lineCh, waCh, fbCh} {
+		c := *ch
+		c.CommonMessages = w.common
+		channels[c.ID] = &c
+	}
 	sender := &fakeSender{fn: func(_ context.Context, req switchboard.SendRequest) (switchboard.SendResult, error) {
 		w.mu.Lock()
 		w.sends = append(w.sends, req)

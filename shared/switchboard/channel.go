@@ -48,6 +48,10 @@ type Channel struct {
 	// sends (signed like its webhooks); only widget channels use it. It must be
 	// https, or http on the loopback address for local development.
 	OutboundURL string `json:"outboundUrl,omitempty"`
+	// CommonMessages are the welcome, instant and offline messages, edited
+	// apart from the rest of the channel by the roles that edit automatic
+	// answers (PUT /v1/channels/{id}/common-messages).
+	CommonMessages CommonMessages `json:"commonMessages"`
 	// Secrets are never returned by the API and never logged.
 	Secrets   ChannelSecrets `json:"-"`
 	Enabled   bool           `json:"enabled"`
@@ -92,6 +96,9 @@ func (c *Channel) Validate() error {
 	}
 	if len(c.Secrets.SigningSecret) > 512 || len(c.Secrets.AccessToken) > 4096 || len(c.Secrets.VerifyToken) > 512 {
 		return Errorf(EInvalid, "a secret is too long")
+	}
+	if err := c.CommonMessages.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
