@@ -404,6 +404,95 @@ func (s *Store) ForgetCollaboration(ctx context.Context, teamID, memberID, conve
 	return mapErr(err, "forget collaboration")
 }
 
+// MemberConversationIDs returns the ids of the team's conversations that
+// memberID follows, in any status, or has a collaboration entry for, each
+// once and in order, for taking a deactivated member out of them (SPEC §2,
+// 001:L4752). It reads the member's whole follower partition of GSI2 and
+// their collaboration entries, one Query per megabyte of each, page after
+// page, projecting only the ids. The list may hold conversations that no
+// longer involve the member: GSI2 is eventually consistent and collaboration
+// entries may be stale. For the same reason a conversation the member began
+// to follow a moment ago may be missing. Callers check each conversation
+// inside its optimistic update (switchboard.Conversation.OnMemberDeactivated).
+func (s *Store) MemberConversationIDs(ctx context.Context, teamID, memberID string) ([]string, error) {
+	return s.memberConversationIDs(ctx, teamID, memberID, 0)
+}
+
+// memberConversationIDs is MemberConversationIDs with Queries of at most
+// page items (0: no limit but DynamoDB's megabyte), so a test can make it
+// cross pages.
+func (s *Store) memberConversationIDs(ctx context.Context, teamID, memberID string, page int32) ([]string, error) {
+	if !validKeyPart(teamID) || !validKeyPart(memberID) {
+		return nil, nil
+	}
+	followed, err := s.queryStrings(ctx, conversationsFollowedBy(teamID, memberID), "ID", page, "list followed conversations")
+	if err != nil {
+		return nil, err
+	}
+	collab, err := s.queryStrings(ctx, collaborationsOf(teamID, memberID), "ConversationID", page, "list collaborations")
+	if err != nil {
+		return nil, err
+	}
+	ids := slices.DeleteFunc(append(followed, collab...), func(id string) bool { return !validKeyPart(id) })
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+// queryStrings reads a whole listing, Query after Query, and returns the
+// string attribute attr of each item, projecting nothing else. page bounds
+// the items of one Query (0: DynamoDB's megabyte). A listing of the table
+// itself is read strongly consistently; an index cannot be.
+func (s *Store) queryStrings(ctx context.Context, l listing, attr string, page int32, op string) ([]string, error) {
+	pkName, skName := attrPK, attrSK
+	switch l.Index {
+	case GSI1:
+		pkName, skName = attrGSI1PK, attrGSI1SK
+	case GSI2:
+		pkName, skName = attrGSI2PK, attrGSI2SK
+	}
+	names := map[string]string{"#pk": pkName, "#attr": attr}
+	values := map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: l.PK}}
+	cond := "#pk = :pk"
+	if l.SKPrefix != "" {
+		names["#sk"] = skName
+		values[":prefix"] = &types.AttributeValueMemberS{Value: l.SKPrefix}
+		cond += " AND begins_with(#sk, :prefix)"
+	}
+	var out []string
+	var start map[string]types.AttributeValue
+	for {
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			KeyConditionExpression:    aws.String(cond),
+			ProjectionExpression:      aws.String("#attr"),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
+			ExclusiveStartKey:         start,
+		}
+		if l.Index != "" {
+			in.IndexName = aws.String(l.Index)
+		} else {
+			in.ConsistentRead = aws.Bool(true)
+		}
+		if page > 0 {
+			in.Limit = aws.Int32(page)
+		}
+		res, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, mapErr(err, op)
+		}
+		for _, it := range res.Items {
+			if v, ok := it[attr].(*types.AttributeValueMemberS); ok {
+				out = append(out, v.Value)
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		start = res.LastEvaluatedKey
+	}
+}
+
 // ListMessagesNewestFirst returns one page of a conversation's messages,
 // newest first, and the cursor of the next (older) page: one strongly
 // consistent Query read backwards.

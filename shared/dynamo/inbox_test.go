@@ -184,6 +184,77 @@ func TestListMineMergesCollaborations(t *testing.T) {
 	wantCode(t, err, switchboard.EInvalid)
 }
 
+// TestMemberConversationIDs: the conversations a deactivated member must be
+// taken out of are those they follow, in progress or closed, and those they
+// have a collaboration entry for, each once, whatever the page size; a
+// pending conversation, a colleague's, and the same member id in another
+// team stay out.
+func TestMemberConversationIDs(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, time.Now)
+	team, other := switchboard.NewID(), switchboard.NewID()
+	followed := func(team, id string, status switchboard.ConversationStatus, follower string, collaborators ...string) *switchboard.Conversation {
+		c := conv(team, id, status, len(id))
+		c.FollowerID, c.Collaborators = follower, collaborators
+		return c
+	}
+	all := []*switchboard.Conversation{
+		followed(team, "f1", switchboard.StatusInProgress, "m1"),
+		followed(team, "f2", switchboard.StatusClosed, "m1"),
+		followed(team, "f3", switchboard.StatusInProgress, "m1", "m2", "m3"),
+		followed(team, "k1", switchboard.StatusInProgress, "m2", "m1"),
+		followed(team, "k2", switchboard.StatusClosed, "m3", "m2", "m1"),
+		followed(team, "o1", switchboard.StatusInProgress, "m2", "m3"),
+		conv(team, "p1", switchboard.StatusPending, 1),
+		followed(other, "x1", switchboard.StatusInProgress, "m1"),
+		followed(other, "x2", switchboard.StatusInProgress, "m2", "m1"),
+	}
+	for _, c := range all {
+		must(t, s.CreateConversation(ctx, c))
+		must(t, s.NoteCollaborations(ctx, c))
+	}
+	// d1: m1 collaborated, then took it over; its old entry lingers, and the
+	// id still comes once.
+	d1 := followed(team, "d1", switchboard.StatusInProgress, "m2", "m1")
+	must(t, s.CreateConversation(ctx, d1))
+	must(t, s.NoteCollaborations(ctx, d1))
+	d1, err := s.UpdateConversation(ctx, team, "d1", func(c *switchboard.Conversation) (*switchboard.Conversation, error) {
+		c.FollowerID, c.Collaborators = "m1", []string{"m2"}
+		return c, nil
+	})
+	must(t, err)
+	must(t, s.NoteCollaborations(ctx, d1))
+
+	for _, page := range []int32{0, 1, 2, 100} {
+		t.Run(fmt.Sprintf("page %d", page), func(t *testing.T) {
+			got, err := s.MemberConversationIDsPaged(ctx, team, "m1", page)
+			must(t, err)
+			if want := []string{"d1", "f1", "f2", "f3", "k1", "k2"}; !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+	tests := []struct {
+		name, team, member string
+		want               []string
+	}{
+		{"a collaborator and follower", team, "m2", []string{"d1", "f3", "k1", "k2", "o1"}},
+		{"the same member in another team", other, "m1", []string{"x1", "x2"}},
+		{"a member in nothing", team, "m9", nil},
+		{"a malformed member id", team, "m#1", nil},
+		{"a malformed team id", "", "m1", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.MemberConversationIDs(ctx, tt.team, tt.member)
+			must(t, err)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestDeleteConversationAndMessages(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, time.Now)

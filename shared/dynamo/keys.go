@@ -171,6 +171,13 @@ func conversationsOfFollower(teamID, memberID string, status switchboard.Convers
 	return listing{Index: GSI2, PK: followerPK(teamID, memberID), SKPrefix: string(status) + "#"}
 }
 
+// conversationsFollowedBy: every conversation a member follows, whatever its
+// status (the member's whole follower partition of GSI2), so a deactivated
+// member can be taken out of each without knowing which statuses exist.
+func conversationsFollowedBy(teamID, memberID string) listing {
+	return listing{Index: GSI2, PK: followerPK(teamID, memberID)}
+}
+
 func followerPK(teamID, memberID string) string { return "TEAM#" + teamID + "#FOLLOWER#" + memberID }
 
 // sortTime renders t so that string order is time order.

@@ -111,6 +111,7 @@ func TestRequestsPerOperation(t *testing.T) {
 			return s.PutMessage(ctx, &switchboard.Message{ID: switchboard.NewID(), TeamID: team, ConversationID: "cv"})
 		}, map[string]int{"DynamoDB.PutItem": 1}},
 		{"ListMessages", func() error { _, _, err := s.ListMessages(ctx, team, "cv", "", 50); return err }, map[string]int{"DynamoDB.Query": 1}},
+		{"MemberConversationIDs", func() error { _, err := s.MemberConversationIDs(ctx, team, "m1"); return err }, map[string]int{"DynamoDB.Query": 2}},
 	}
 	for _, tt := range tests {
 		counter.Reset()

@@ -28,8 +28,9 @@ type ContactStore interface {
 }
 
 // ConversationStore is what the inbox needs of conversation storage: the
-// optimistic update every action goes through, the lists, deletion, and the
-// collaboration entries behind a member's own list.
+// optimistic update every action goes through, the lists, deletion, the
+// collaboration entries behind a member's own list, and a member's
+// conversations for its deactivation.
 type ConversationStore interface {
 	GetConversation(ctx context.Context, teamID, id string) (*switchboard.Conversation, error)
 	UpdateConversation(ctx context.Context, teamID, id string, fn func(*switchboard.Conversation) (*switchboard.Conversation, error)) (*switchboard.Conversation, error)
@@ -37,6 +38,11 @@ type ConversationStore interface {
 	DeleteConversation(ctx context.Context, teamID, id string) error
 	NoteCollaborations(ctx context.Context, c *switchboard.Conversation) error
 	ForgetCollaboration(ctx context.Context, teamID, memberID, conversationID string) error
+	// MemberConversationIDs lists the conversations a member follows or has
+	// a collaboration entry for, so that deactivating the member takes it
+	// out of them; the list may include conversations that no longer
+	// involve the member.
+	MemberConversationIDs(ctx context.Context, teamID, memberID string) ([]string, error)
 }
 
 // MessageStore is what the inbox needs of message storage.

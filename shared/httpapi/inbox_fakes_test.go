@@ -76,6 +76,7 @@ type fakeConversations struct {
 	deleteConversation  func(ctx context.Context, teamID, id string) error
 	noteCollaborations  func(ctx context.Context, c *switchboard.Conversation) error
 	forgetCollaboration func(ctx context.Context, teamID, memberID, conversationID string) error
+	memberConversations func(ctx context.Context, teamID, memberID string) ([]string, error)
 }
 
 var _ ConversationStore = (*fakeConversations)(nil)
@@ -120,6 +121,13 @@ func (f *fakeConversations) ForgetCollaboration(ctx context.Context, teamID, mem
 		return errUnexpected("ForgetCollaboration")
 	}
 	return f.forgetCollaboration(ctx, teamID, memberID, conversationID)
+}
+
+func (f *fakeConversations) MemberConversationIDs(ctx context.Context, teamID, memberID string) ([]string, error) {
+	if f.memberConversations == nil {
+		return nil, errUnexpected("MemberConversationIDs")
+	}
+	return f.memberConversations(ctx, teamID, memberID)
 }
 
 type fakeMessages struct {
@@ -528,6 +536,28 @@ func (m *memInbox) fakes() (*fakeContacts, *fakeConversations, *fakeMessages, *f
 			m.mem.record("ForgetCollaboration", teamID, memberID)
 			delete(m.collabs, teamID+"/"+memberID+"/"+conversationID)
 			return nil
+		},
+		// Like the store: the conversations the member follows, in any
+		// status, and its collaboration entries, stale or not, each once.
+		memberConversations: func(_ context.Context, teamID, memberID string) ([]string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if memberID == "" {
+				return nil, nil
+			}
+			var ids []string
+			for _, c := range m.conversations {
+				if c.TeamID == teamID && c.FollowerID == memberID {
+					ids = append(ids, c.ID)
+				}
+			}
+			for k := range m.collabs {
+				if id, ok := strings.CutPrefix(k, teamID+"/"+memberID+"/"); ok {
+					ids = append(ids, id)
+				}
+			}
+			slices.Sort(ids)
+			return slices.Compact(ids), nil
 		},
 	}
 	messages := &fakeMessages{

@@ -136,9 +136,24 @@ func (h *Handler) updateMember(ctx context.Context, r *request) (events.APIGatew
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	// Deactivating takes the member out of its conversations (deactivation.go).
+	// Any request that sets active to false does it, even for a member that
+	// was inactive already, so sending it again finishes a release that
+	// failed part-way.
+	if in.Active != nil && !*in.Active && !m.Active {
+		out, err := h.releaseMember(ctx, r.caller, m.ID)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		return apigw.JSON(http.StatusOK, memberAnswer{Member: m, releaseOutcome: out}), nil
+	}
 	return apigw.JSON(http.StatusOK, m), nil
 }
 
+// deleteMember deactivates the member, takes it out of its conversations
+// like a deactivation does, and only then deletes it: if some conversation
+// cannot be updated the member stays, deactivated, and the answer is 503, so
+// that sending the DELETE again retries them (after a delete nothing could).
 func (h *Handler) deleteMember(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
 	id := r.param("id")
 	m, err := h.members.GetMember(ctx, r.caller.TeamID, id)
@@ -147,6 +162,28 @@ func (h *Handler) deleteMember(ctx context.Context, r *request) (events.APIGatew
 	}
 	if m.Role == switchboard.RoleAdmin && !r.caller.Role.Can(switchboard.PermManageAdmins) {
 		return events.APIGatewayV2HTTPResponse{}, errAdminsOnly(r.caller)
+	}
+	if m.Active {
+		now := h.now().UTC()
+		_, err := h.members.UpdateMember(ctx, r.caller.TeamID, id, func(cur *switchboard.Member) (*switchboard.Member, error) {
+			if cur.Role == switchboard.RoleAdmin && !r.caller.Role.Can(switchboard.PermManageAdmins) {
+				return nil, errAdminsOnly(r.caller)
+			}
+			next := *cur
+			next.Active, next.UpdatedAt = false, now
+			return &next, nil
+		})
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+	}
+	out, err := h.releaseMember(ctx, r.caller, id)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if out.Failed > 0 {
+		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EUnavailable,
+			"member %s is deactivated but not deleted: %d of its conversations could not be updated; send the request again", id, out.Failed)
 	}
 	if err := h.members.DeleteMember(ctx, r.caller.TeamID, id); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
