@@ -166,7 +166,7 @@ func fixSQS(_ string, b []byte) ([]byte, error) {
 		r := &e.Records[i]
 		var ev switchboard.InboundEvent
 		if err := json.Unmarshal([]byte(r.Body), &ev); err != nil {
-			return nil, fmt.Errorf("Records[%d].body is not an InboundEvent: %w", i, err)
+			return nil, fmt.Errorf("record %d: the body is not an InboundEvent: %w", i, err)
 		}
 		sum := md5.Sum([]byte(r.Body))
 		r.Md5OfBody = hex.EncodeToString(sum[:])
