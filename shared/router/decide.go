@@ -312,9 +312,17 @@ func (r *Router) decideMessage(ctx context.Context, p *plan, e *switchboard.Inbo
 			ChannelID: e.ChannelID, Source: switchboard.TagByKeyword, At: now,
 		})
 	}
+	found := detect.Find(text)
+	in.Flags = flags(found)
+	if len(found.Addresses) > 0 {
+		fresh := make([]string, len(found.Addresses))
+		for i, a := range found.Addresses {
+			fresh[i] = a.Value
+		}
+		c.Addresses = detect.KeepLatest(c.Addresses, fresh, switchboard.MaxContactAddresses)
+	}
 	conv.IndexContact(c)
 	w.Triggers = outcome.Triggers
-	in.Flags = flags(text)
 	return nil
 }
 
@@ -436,12 +444,8 @@ func setSubscribed(c *switchboard.Contact, on bool, at time.Time) {
 	}
 }
 
-// flags names the contact details detect finds in text.
-func flags(text string) []string {
-	if strings.TrimSpace(text) == "" {
-		return nil
-	}
-	f := detect.Find(text)
+// flags names the contact details detect found in a message.
+func flags(f detect.Findings) []string {
 	var out []string
 	if len(f.Phones) > 0 {
 		out = append(out, switchboard.FlagPhone)

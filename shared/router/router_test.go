@@ -268,6 +268,31 @@ func TestDetectionFlags(t *testing.T) {
 	}
 }
 
+func TestContactKeepsLatestAddresses(t *testing.T) {
+	w := newWorld()
+	r := w.router(t, t0)
+	steps := []struct {
+		text string
+		want []string
+	}{
+		{"hello", nil},
+		{"寄到台北市信義區市府路1號", []string{"台北市信義區市府路1號"}},
+		{"改寄 新北市板橋區中山路一段161號", []string{"新北市板橋區中山路一段161號", "台北市信義區市府路1號"}},
+		{"no address here", []string{"新北市板橋區中山路一段161號", "台北市信義區市府路1號"}},
+		{"公司: 台中市西屯區台灣大道三段99號", []string{"台中市西屯區台灣大道三段99號", "新北市板橋區中山路一段161號", "台北市信義區市府路1號"}},
+		{"還是寄 臺北市信義區 市府路1號", []string{"臺北市信義區市府路1號", "台中市西屯區台灣大道三段99號", "新北市板橋區中山路一段161號"}},
+		{"高雄市前金區中正四路211號", []string{"高雄市前金區中正四路211號", "臺北市信義區市府路1號", "台中市西屯區台灣大道三段99號"}},
+	}
+	for i, step := range steps {
+		if err := r.Route(context.Background(), textEvent(lineCh, fmt.Sprintf("ev%d", i), step.text)); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.contact.Addresses; !slices.Equal(got, step.want) {
+			t.Errorf("after %q: addresses = %q, want %q", step.text, got, step.want)
+		}
+	}
+}
+
 func TestBlockedContactIsIgnored(t *testing.T) {
 	w := newWorld()
 	w.rules = rules()

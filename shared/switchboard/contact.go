@@ -26,6 +26,10 @@ type Contact struct {
 	Email       string `json:"email,omitempty"`
 	Note        string `json:"note,omitempty"`
 	BranchID    string `json:"branchId,omitempty"`
+	// Addresses are the latest postal addresses the customer wrote in their
+	// messages, newest first, at most MaxContactAddresses (SHOPLINE 003), so
+	// an agent arranging a delivery need not scroll back for them.
+	Addresses []string `json:"addresses,omitempty"`
 
 	Subscribed            bool      `json:"subscribed"`
 	SubscriptionChangedAt time.Time `json:"subscriptionChangedAt,omitzero"`
@@ -46,6 +50,9 @@ type Contact struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	Version   int64     `json:"version"`
 }
+
+// MaxContactAddresses is how many detected addresses a contact keeps.
+const MaxContactAddresses = 3
 
 // Name is what the inbox shows: the team's name for the contact when set, else
 // the platform's.
