@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-chat/switchboard/shared/channel"
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
 	"github.com/switchboard-chat/switchboard/shared/telemetry"
+	"github.com/switchboard-chat/switchboard/shared/ttlcache"
 )
 
 // ChannelLookup finds a channel by the id in the webhook URL.
@@ -44,7 +45,7 @@ type Handler struct {
 	log      *slog.Logger
 	metrics  *telemetry.Metrics
 	now      switchboard.Clock
-	channels *channelCache
+	channels *ttlcache.Cache[*switchboard.Channel]
 }
 
 // New returns a Handler. It holds the channel cache, so build one per process and
@@ -67,6 +68,24 @@ func New(cfg Config) *Handler {
 		now:      cfg.Clock,
 		channels: newChannelCache(cfg.Channels, cfg.Clock, cfg.CacheTTL),
 	}
+}
+
+// Channel cache settings. Unknown ids are remembered for a sixth of the TTL, so
+// a flood of webhooks to a bogus channel id costs one read per interval, not one
+// each, while a channel created meanwhile is served soon. A channel is re-read
+// on a failed signature at most once per refresh interval, so bad signatures
+// cannot make every request read the database either.
+const (
+	cacheRefreshInterval = 10 * time.Second
+	cacheEntries         = 10000
+)
+
+// newChannelCache returns the cache that keeps channel configuration in memory
+// between invocations of a warm Lambda, so a webhook delivery costs no read.
+func newChannelCache(lookup ChannelLookup, now switchboard.Clock, ttl time.Duration) *ttlcache.Cache[*switchboard.Channel] {
+	return ttlcache.New(lookup.LookupChannel, now, ttl, cacheEntries,
+		ttlcache.WithNotFoundTTL(ttl/6),
+		ttlcache.WithRefreshInterval(cacheRefreshInterval))
 }
 
 // Handle answers one webhook request. It never returns an error to Lambda: every
@@ -98,7 +117,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	if !ok || channelID == "" {
 		return events.APIGatewayV2HTTPResponse{}, 0, switchboard.Errorf(switchboard.ENotFound, "unknown webhook kind %q", kind)
 	}
-	ch, err := h.channels.get(ctx, channelID)
+	ch, err := h.channels.Get(ctx, channelID)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, 0, err
 	}
@@ -151,14 +170,15 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 }
 
 // verify checks the signature, re-reading the channel once if the cached secret
-// fails, in case it was rotated since it was cached.
+// fails, in case it was rotated since it was cached. The cache declines to
+// re-read a channel read less than cacheRefreshInterval ago.
 func (h *Handler) verify(ctx context.Context, wh channel.Webhook, ch *switchboard.Channel, req channel.Request) error {
 	err := wh.Verify(ch, req)
 	if err == nil {
 		return nil
 	}
-	fresh, ferr := h.channels.refreshed(ctx, ch.ID)
-	if ferr != nil || fresh == nil || fresh.Secrets == ch.Secrets {
+	fresh, reread, ferr := h.channels.Refresh(ctx, ch.ID)
+	if ferr != nil || !reread || fresh == nil || fresh.Secrets == ch.Secrets {
 		return err
 	}
 	return wh.Verify(fresh, req)
