@@ -106,7 +106,7 @@ func TestAutomationSettingsRoutes(t *testing.T) {
 		{"over 7 days", `{"autoEnd":{"enabled":true,"afterMinutes":10081}}`, 400, "afterMinutes must be 1 to 10080"},
 		{"a number that would wrap", `{"autoEnd":{"enabled":true,"afterMinutes":307445734561825861}}`, 400, "afterMinutes must be 1 to 10080"},
 		{"negative", `{"autoEnd":{"afterMinutes":-1}}`, 400, "afterMinutes must be 1 to 10080"},
-		{"unknown survey", `{"autoEnd":{"enabled":true,"afterMinutes":5,"survey":"sometimes"}}`, 400, "survey must be none or automatic"},
+		{"unknown survey", `{"autoEnd":{"enabled":true,"afterMinutes":5,"survey":"sometimes"}}`, 400, "survey must be none, automatic or ask"},
 		{"nanoseconds are not accepted", `{"autoEnd":{"enabled":true,"after":60000000000}}`, 400, `unknown field "after"`},
 	}
 	for _, tt := range tests {

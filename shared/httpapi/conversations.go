@@ -736,6 +736,9 @@ type bulkInput struct {
 	Action string   `json:"action"`
 	IDs    []string `json:"ids"`
 	To     string   `json:"to"`
+	// SendSurvey asks for the survey on a close when the team's survey mode
+	// is ask.
+	SendSurvey bool `json:"sendSurvey"`
 }
 
 // bulkResult is the outcome for one conversation of a bulk action.
@@ -783,6 +786,9 @@ func (h *Handler) bulkConversations(ctx context.Context, r *request) (events.API
 	if (in.To != "") != (in.Action == "transfer") {
 		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EInvalid, "to is required for transfer and only for transfer")
 	}
+	if in.SendSurvey && in.Action != "close" {
+		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EInvalid, "sendSurvey applies to close only")
+	}
 	if destructive && !r.caller.Role.Can(switchboard.PermDeleteConversations) {
 		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EForbidden, "role %s may not %s conversations", r.caller.Role, in.Action)
 	}
@@ -791,11 +797,15 @@ func (h *Handler) bulkConversations(ctx context.Context, r *request) (events.API
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	var apply applyFunc
+	survey := &switchboard.AutoEnd{}
 	switch in.Action {
 	case "follow":
 		apply = follow
 	case "close":
 		apply = closeConversation
+		if survey, err = h.surveySetting(ctx, v.TeamID, in.SendSurvey); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
 	case "reopen":
 		apply = reopen
 	case "transfer":
@@ -826,7 +836,12 @@ func (h *Handler) bulkConversations(ctx context.Context, r *request) (events.API
 		case "blacklist":
 			err = h.blacklist(ctx, v, ids[i])
 		default:
-			_, _, err = h.act(ctx, v, ids[i], in.Action, apply)
+			var c *switchboard.Conversation
+			var ct *switchboard.Contact
+			c, ct, err = h.act(ctx, v, ids[i], in.Action, apply)
+			if err == nil && in.Action == "close" && survey.SurveyOnAgentClose(in.SendSurvey) {
+				h.sendSurvey(ctx, c, ct, survey.SurveyText)
+			}
 		}
 		out.Results[i] = bulkResult{ID: ids[i], OK: err == nil}
 		if err != nil {
@@ -959,6 +974,58 @@ func (in *sendInput) outbound() (switchboard.OutboundMessage, error) {
 // message is stored first as sending, then as sent with the platform's id or
 // as failed with the reason, which the request also answers with (a closed
 // window is 403). Only who may reply (Conversation.CanReply) may send.
+// channelSender returns a conversation's channel and the sender of its kind,
+// refusing a channel that is gone or disabled.
+func (h *Handler) channelSender(ctx context.Context, teamID, channelID string) (*switchboard.Channel, switchboard.Sender, error) {
+	ch, err := h.channels.GetChannel(ctx, teamID, channelID)
+	if switchboard.ErrorCode(err) == switchboard.ENotFound {
+		return nil, nil, switchboard.Errorf(switchboard.EConflict, "the conversation's channel no longer exists")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ch.Enabled {
+		return nil, nil, switchboard.Errorf(switchboard.EForbidden, "channel %s is disabled", ch.Name)
+	}
+	sender := h.senders[ch.Kind]
+	if sender == nil {
+		return nil, nil, switchboard.Errorf(switchboard.EUnavailable, "sending on %s channels is not available", ch.Kind)
+	}
+	return ch, sender, nil
+}
+
+// deliver stores msg as sending, sends out, and records the outcome on the
+// stored message and on msg. A refused or failed send is recorded on the
+// message, with the reason, and returned.
+func (h *Handler) deliver(ctx context.Context, ch *switchboard.Channel, sender switchboard.Sender, to switchboard.Recipient, msg *switchboard.Message, out switchboard.OutboundMessage, purpose switchboard.SendPurpose, key string) error {
+	if err := h.messages.PutMessage(ctx, msg); err != nil {
+		return err
+	}
+	res, sendErr := sender.Send(ctx, switchboard.SendRequest{
+		Channel:        ch,
+		To:             to,
+		Messages:       []switchboard.OutboundMessage{out},
+		Purpose:        purpose,
+		IdempotencyKey: key,
+	})
+	if sendErr != nil {
+		reason := switchboard.ErrorMessage(sendErr)
+		if _, err := h.messages.MarkMessageFailed(ctx, msg, reason); err != nil {
+			return err
+		}
+		msg.Status, msg.FailureReason = switchboard.DeliveryFailed, reason
+		return sendErr
+	}
+	if _, err := h.messages.MarkMessageSent(ctx, msg, ch.ID, res.PlatformMessageIDs); err != nil {
+		return err
+	}
+	msg.Status = switchboard.DeliverySent
+	if len(res.PlatformMessageIDs) > 0 {
+		msg.PlatformMessageID = res.PlatformMessageIDs[0]
+	}
+	return nil
+}
+
 func (h *Handler) sendMessage(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
 	var in sendInput
 	if err := decode(r, &in); err != nil {
@@ -997,19 +1064,9 @@ func (h *Handler) sendMessage(ctx context.Context, r *request) (events.APIGatewa
 	if ct.Blocked {
 		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EForbidden, "the customer is blocked; turn their conversation status back on to reply")
 	}
-	ch, err := h.channels.GetChannel(ctx, v.TeamID, c.ChannelID)
-	if switchboard.ErrorCode(err) == switchboard.ENotFound {
-		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EConflict, "the conversation's channel no longer exists")
-	}
+	ch, sender, err := h.channelSender(ctx, v.TeamID, c.ChannelID)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if !ch.Enabled {
-		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EForbidden, "channel %s is disabled", ch.Name)
-	}
-	sender := h.senders[ch.Kind]
-	if sender == nil {
-		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EUnavailable, "sending on %s channels is not available", ch.Kind)
 	}
 	if key == "" {
 		key = h.newID()
@@ -1019,29 +1076,9 @@ func (h *Handler) sendMessage(ctx context.Context, r *request) (events.APIGatewa
 		Direction: switchboard.Outbound, Kind: out.Kind, Text: out.Text, MediaURL: out.MediaURL,
 		SenderMemberID: actor.ID, Status: switchboard.DeliverySending, CreatedAt: now,
 	}
-	if err := h.messages.PutMessage(ctx, msg); err != nil {
+	to := switchboard.Recipient{PlatformUserID: ct.PlatformUserID, LastCustomerAt: c.LastCustomerAt}
+	if err := h.deliver(ctx, ch, sender, to, msg, out, switchboard.PurposeAgent, "agent#"+v.TeamID+"#"+c.ID+"#"+key); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	res, sendErr := sender.Send(ctx, switchboard.SendRequest{
-		Channel:        ch,
-		To:             switchboard.Recipient{PlatformUserID: ct.PlatformUserID, LastCustomerAt: c.LastCustomerAt},
-		Messages:       []switchboard.OutboundMessage{out},
-		Purpose:        switchboard.PurposeAgent,
-		IdempotencyKey: "agent#" + v.TeamID + "#" + c.ID + "#" + key,
-	})
-	if sendErr != nil {
-		reason := switchboard.ErrorMessage(sendErr)
-		if _, err := h.messages.MarkMessageFailed(ctx, msg, reason); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
-		}
-		return events.APIGatewayV2HTTPResponse{}, sendErr
-	}
-	if _, err := h.messages.MarkMessageSent(ctx, msg, ch.ID, res.PlatformMessageIDs); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	msg.Status = switchboard.DeliverySent
-	if len(res.PlatformMessageIDs) > 0 {
-		msg.PlatformMessageID = res.PlatformMessageIDs[0]
 	}
 	// The message is out: record the reply on the conversation and the
 	// contact. A conversation that changed meanwhile so that the member may no

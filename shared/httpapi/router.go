@@ -83,7 +83,7 @@ func (h *Handler) routeTable() []route {
 		{method: get, pattern: "/v1/conversations/{id}/messages", perm: switchboard.PermRead, action: "read conversations", handle: h.listConversationMessages},
 		{method: post, pattern: "/v1/conversations/{id}/messages", perm: switchboard.PermRead, action: "send messages", handle: h.sendMessage},
 		{method: post, pattern: "/v1/conversations/{id}/follow", perm: switchboard.PermRead, action: "follow conversations", handle: h.actionHandler("follow", follow)},
-		{method: post, pattern: "/v1/conversations/{id}/close", perm: switchboard.PermRead, action: "close conversations", handle: h.actionHandler("close", closeConversation)},
+		{method: post, pattern: "/v1/conversations/{id}/close", perm: switchboard.PermRead, action: "close conversations", handle: h.closeConversationRoute},
 		{method: post, pattern: "/v1/conversations/{id}/reopen", perm: switchboard.PermRead, action: "reopen conversations", handle: h.actionHandler("reopen", reopen)},
 		{method: post, pattern: "/v1/conversations/{id}/transfer", perm: switchboard.PermRead, action: "transfer conversations", handle: h.transferConversation},
 		{method: post, pattern: "/v1/conversations/{id}/collaborators", perm: switchboard.PermRead, action: "add collaborators", handle: h.addCollaborators},

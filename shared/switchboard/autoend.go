@@ -9,11 +9,14 @@ import (
 // customer a satisfaction survey (SPEC §2).
 type SurveyMode string
 
-// Survey modes. SurveyNone sends nothing; SurveyAutomatic sends the team's
-// survey text when the system closes the conversation. The empty mode is none.
+// Survey modes (001:L1679–L1683). SurveyNone sends nothing. SurveyAutomatic
+// sends the team's survey text whenever a conversation is closed, by an agent
+// or by auto-end. SurveyAsk lets the agent who closes a conversation decide;
+// auto-end, with nobody to ask, sends none. The empty mode is none.
 const (
 	SurveyNone      SurveyMode = "none"
 	SurveyAutomatic SurveyMode = "automatic"
+	SurveyAsk       SurveyMode = "ask"
 )
 
 // Bounds of an auto-end setting: under a minute would close conversations
@@ -47,12 +50,12 @@ func (a *AutoEnd) Validate() error {
 		return Errorf(EInvalid, "auto-end time must be 1 minute to 7 days, not %s", a.After)
 	case a.After%time.Minute != 0:
 		return Errorf(EInvalid, "auto-end time must be whole minutes, not %s", a.After)
-	case a.Survey != "" && a.Survey != SurveyNone && a.Survey != SurveyAutomatic:
-		return Errorf(EInvalid, "survey must be none or automatic, not %q", a.Survey)
+	case a.Survey != "" && a.Survey != SurveyNone && a.Survey != SurveyAutomatic && a.Survey != SurveyAsk:
+		return Errorf(EInvalid, "survey must be none, automatic or ask, not %q", a.Survey)
 	case utf8.RuneCountInString(a.SurveyText) > MaxSurveyText:
 		return Errorf(EInvalid, "survey text must be at most %d characters", MaxSurveyText)
-	case a.Survey == SurveyAutomatic && a.SurveyText == "":
-		return Errorf(EInvalid, "an automatic survey needs its survey text")
+	case (a.Survey == SurveyAutomatic || a.Survey == SurveyAsk) && a.SurveyText == "":
+		return Errorf(EInvalid, "a %s survey needs its survey text", a.Survey)
 	}
 	return nil
 }
@@ -63,6 +66,16 @@ func (a *AutoEnd) Active() bool { return a != nil && a.Enabled && a.After > 0 }
 // SendsSurvey reports whether closing by auto-end sends the survey text.
 func (a *AutoEnd) SendsSurvey() bool {
 	return a.Active() && a.Survey == SurveyAutomatic && a.SurveyText != ""
+}
+
+// SurveyOnAgentClose reports whether an agent closing a conversation sends
+// the survey text: always in automatic mode, and in ask mode when the agent
+// chose to. It does not depend on auto-end being on.
+func (a *AutoEnd) SurveyOnAgentClose(asked bool) bool {
+	if a == nil || a.SurveyText == "" {
+		return false
+	}
+	return a.Survey == SurveyAutomatic || (a.Survey == SurveyAsk && asked)
 }
 
 // AutoEndTimerID is the id of a conversation's auto-end timer: one per
