@@ -191,9 +191,9 @@ func Error(ctx context.Context, logger *slog.Logger, err error) events.APIGatewa
 		if err != nil {
 			cause = err.Error()
 		}
-		logger.ErrorContext(ctx, "request failed", "request_id", id, "status", status, "code", code, "error", cause)
+		logger.ErrorContext(ctx, "request failed", "requestId", id, "status", status, "code", code, "error", cause)
 	} else {
-		logger.InfoContext(ctx, "request refused", "request_id", id, "status", status, "code", code, "message", msg)
+		logger.InfoContext(ctx, "request refused", "requestId", id, "status", status, "code", code, "message", msg)
 	}
 	resp := JSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
 	return WithRequestID(resp, id)

@@ -196,8 +196,8 @@ func TestError(t *testing.T) {
 			if line["level"] != tt.wantLevel {
 				t.Errorf("log level = %v, want %s", line["level"], tt.wantLevel)
 			}
-			if line["request_id"] != "req-123" {
-				t.Errorf("log request_id = %v", line["request_id"])
+			if line["requestId"] != "req-123" {
+				t.Errorf("log requestId = %v", line["requestId"])
 			}
 			if got := strings.Contains(logs.String(), "hunter2"); got != tt.wantCause {
 				t.Errorf("cause in log = %v, want %v: %s", got, tt.wantCause, logs.String())

@@ -164,7 +164,7 @@ func (h *Handler) HandleMessage(ctx context.Context, m events.SQSMessage) error 
 		slog.String("conversationId", j.ConversationID), slog.String("botRequestId", j.RequestID))
 	start := h.now()
 	if err := h.process(ctx, j, max(receives, 1), log); err != nil {
-		log.WarnContext(ctx, "bot step not done", slog.String("error_code", switchboard.ErrorCode(err)), slog.String("error", err.Error()))
+		log.WarnContext(ctx, "bot step not done", slog.String("errorCode", switchboard.ErrorCode(err)), slog.String("error", err.Error()))
 		return err
 	}
 	log.InfoContext(ctx, "bot step done", slog.Duration("took", h.now().Sub(start)))

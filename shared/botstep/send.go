@@ -53,7 +53,7 @@ func (h *Handler) send(ctx context.Context, j *job, ch *switchboard.Channel, ob 
 			if (code == switchboard.ERateLimited || code == switchboard.EUnavailable) && receives < h.sendAttempts {
 				return err
 			}
-			log.WarnContext(ctx, "bot messages not sent", slog.Int("send", n), slog.String("error_code", code), slog.String("reason", switchboard.ErrorMessage(err)))
+			log.WarnContext(ctx, "bot messages not sent", slog.Int("send", n), slog.String("errorCode", code), slog.String("reason", switchboard.ErrorMessage(err)))
 			h.metrics.Count(map[string]float64{"BotMessagesFailed": float64(end - start)}, map[string]string{"ChannelKind": string(ch.Kind)})
 			if err := h.store.MarkBotFailed(ctx, refs, switchboard.ErrorMessage(err)); err != nil {
 				return err

@@ -849,8 +849,8 @@ func (h *Handler) bulkConversations(ctx context.Context, r *request) (events.API
 			if apigw.Status(code) >= 500 {
 				// A fault, not an outcome: logged with its cause, reported
 				// without it, and the other conversations still go ahead.
-				h.log.ErrorContext(ctx, "bulk action failed", "request_id", apigw.RequestIDFromContext(ctx),
-					"team_id", v.TeamID, "action", in.Action, "conversation_id", ids[i], "error", err.Error())
+				h.log.ErrorContext(ctx, "bulk action failed", "requestId", apigw.RequestIDFromContext(ctx),
+					"teamId", v.TeamID, "action", in.Action, "conversationId", ids[i], "error", err.Error())
 			}
 			out.Results[i].Error = &apigw.ErrorDetail{Code: code, Message: switchboard.ErrorMessage(err)}
 		}

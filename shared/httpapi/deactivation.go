@@ -53,8 +53,8 @@ type memberAnswer struct {
 func (h *Handler) releaseMember(ctx context.Context, c Caller, memberID string) (*releaseOutcome, error) {
 	ids, err := h.conversations.MemberConversationIDs(ctx, c.TeamID, memberID)
 	if err != nil {
-		h.log.ErrorContext(ctx, "listing a deactivated member's conversations failed", "request_id", apigw.RequestIDFromContext(ctx),
-			"team_id", c.TeamID, "member_id", memberID, "error", err.Error())
+		h.log.ErrorContext(ctx, "listing a deactivated member's conversations failed", "requestId", apigw.RequestIDFromContext(ctx),
+			"teamId", c.TeamID, "memberId", memberID, "error", err.Error())
 		return nil, switchboard.Wrap(switchboard.EUnavailable, err,
 			fmt.Sprintf("member %s is deactivated, but its conversations could not be listed; send the request again to take it out of them", memberID))
 	}
@@ -65,8 +65,8 @@ func (h *Handler) releaseMember(ctx context.Context, c Caller, memberID string) 
 		switch {
 		case err != nil:
 			h.log.LogAttrs(ctx, slog.LevelError, "taking a deactivated member out of a conversation failed",
-				slog.String("request_id", apigw.RequestIDFromContext(ctx)), slog.String("team_id", c.TeamID),
-				slog.String("member_id", memberID), slog.String("conversation_id", ids[i]), slog.String("error", err.Error()))
+				slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", c.TeamID),
+				slog.String("memberId", memberID), slog.String("conversationId", ids[i]), slog.String("error", err.Error()))
 		case changed:
 			updated.Add(1)
 		default:
@@ -76,14 +76,14 @@ func (h *Handler) releaseMember(ctx context.Context, c Caller, memberID string) 
 	})
 	if err != nil {
 		// Only a panic gets here; its conversation is counted as failed below.
-		h.log.ErrorContext(ctx, "taking a deactivated member out of a conversation failed", "request_id", apigw.RequestIDFromContext(ctx),
-			"team_id", c.TeamID, "member_id", memberID, "error", err.Error())
+		h.log.ErrorContext(ctx, "taking a deactivated member out of a conversation failed", "requestId", apigw.RequestIDFromContext(ctx),
+			"teamId", c.TeamID, "memberId", memberID, "error", err.Error())
 	}
 	out := &releaseOutcome{Updated: int(updated.Load())}
 	out.Failed = len(ids) - out.Updated - int(unchanged.Load())
 	h.log.LogAttrs(ctx, slog.LevelInfo, "deactivated member taken out of its conversations",
-		slog.String("request_id", apigw.RequestIDFromContext(ctx)), slog.String("team_id", c.TeamID),
-		slog.String("member_id", memberID), slog.String("by_member_id", c.MemberID), slog.String("by_token_id", c.TokenID),
+		slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", c.TeamID),
+		slog.String("memberId", memberID), slog.String("byMemberId", c.MemberID), slog.String("byTokenId", c.TokenID),
 		slog.Int("conversations", len(ids)), slog.Int("updated", out.Updated), slog.Int("failed", out.Failed))
 	return out, nil
 }
@@ -114,17 +114,17 @@ func (h *Handler) releaseConversation(ctx context.Context, c Caller, memberID, i
 	// There is no conversation event log yet to record "X removed Y from the
 	// collaboration" in (001:L4753); this line keeps who did it meanwhile.
 	h.log.LogAttrs(ctx, slog.LevelInfo, "deactivated member taken out of a conversation",
-		slog.String("request_id", apigw.RequestIDFromContext(ctx)), slog.String("team_id", c.TeamID),
-		slog.String("conversation_id", id), slog.String("member_id", memberID), slog.String("by_member_id", c.MemberID),
-		slog.String("follower_id", conv.FollowerID), slog.String("status", string(conv.Status)))
+		slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", c.TeamID),
+		slog.String("conversationId", id), slog.String("memberId", memberID), slog.String("byMemberId", c.MemberID),
+		slog.String("followerId", conv.FollowerID), slog.String("status", string(conv.Status)))
 	for _, m := range before {
 		if slices.Contains(conv.Collaborators, m) {
 			continue
 		}
 		if err := h.conversations.ForgetCollaboration(ctx, c.TeamID, m, id); err != nil {
 			h.log.LogAttrs(ctx, slog.LevelWarn, "dropping a collaboration entry failed",
-				slog.String("request_id", apigw.RequestIDFromContext(ctx)), slog.String("team_id", c.TeamID),
-				slog.String("conversation_id", id), slog.String("member_id", m), slog.String("error", err.Error()))
+				slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", c.TeamID),
+				slog.String("conversationId", id), slog.String("memberId", m), slog.String("error", err.Error()))
 		}
 	}
 	return true, nil

@@ -345,7 +345,7 @@ func TestDeactivationFailures(t *testing.T) {
 	if resp.StatusCode != 200 || got.Active || got.Updated == nil || *got.Updated != 1 || *got.Failed != 1 {
 		t.Fatalf("patch: %d %s", resp.StatusCode, resp.Body)
 	}
-	if !containsAll(hs.logs.String(), `"level":"ERROR"`, `"conversation_id":"c2"`, "throttled", `"member_id":"amy"`) {
+	if !containsAll(hs.logs.String(), `"level":"ERROR"`, `"conversationId":"c2"`, "throttled", `"memberId":"amy"`) {
 		t.Errorf("failure not logged with its conversation: %s", hs.logs.String())
 	}
 	if c := hs.inbox.conversation(teamA, "c1"); c.FollowerID != "bob" {

@@ -232,7 +232,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 
 	defer func() {
 		if p := recover(); p != nil {
-			resp = apigw.Error(ctx, h.log.With("route", rt, "team_id", caller.TeamID), fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+			resp = apigw.Error(ctx, h.log.With("route", rt, "teamId", caller.TeamID), fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 			err = nil
 		}
 		resp = apigw.WithRequestID(resp, reqID)
@@ -242,13 +242,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 		// Responses may carry a token secret once; nothing here may be cached.
 		resp.Headers["cache-control"] = "no-store"
 		h.log.LogAttrs(ctx, slog.LevelInfo, "request",
-			slog.String("request_id", reqID),
+			slog.String("requestId", reqID),
 			slog.String("method", method),
 			slog.String("route", rt),
-			slog.String("team_id", caller.TeamID),
-			slog.String("token_id", caller.TokenID),
+			slog.String("teamId", caller.TeamID),
+			slog.String("tokenId", caller.TokenID),
 			slog.Int("status", resp.StatusCode),
-			slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+			slog.Int64("durationMs", time.Since(start).Milliseconds()),
 		)
 	}()
 
@@ -257,7 +257,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	case m.route == nil && len(m.allow) == 0:
 		return apigw.Error(ctx, log, switchboard.Errorf(switchboard.ENotFound, "no route %s %s", method, path)), nil
 	case m.route == nil:
-		log.InfoContext(ctx, "request refused", "request_id", reqID, "status", http.StatusMethodNotAllowed, "code", codeMethodNotAllowed)
+		log.InfoContext(ctx, "request refused", "requestId", reqID, "status", http.StatusMethodNotAllowed, "code", codeMethodNotAllowed)
 		resp := apigw.JSON(http.StatusMethodNotAllowed, apigw.ErrorBody{Error: apigw.ErrorDetail{
 			Code:    codeMethodNotAllowed,
 			Message: fmt.Sprintf("method %s is not allowed on %s; use %s", method, path, strings.Join(m.allow, ", ")),
@@ -277,7 +277,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 		}
 		caller = c
 		r.caller = c
-		log = log.With("team_id", c.TeamID)
+		log = log.With("teamId", c.TeamID)
 		if m.route.perm != "" && !c.Role.Can(m.route.perm) {
 			return apigw.Error(ctx, log, switchboard.Errorf(switchboard.EForbidden, "role %s may not %s", c.Role, m.route.action)), nil
 		}

@@ -67,10 +67,10 @@ func TestAccessLog(t *testing.T) {
 				t.Fatalf("%d access lines, want 1: %s", len(lines), hs.logs.String())
 			}
 			l := lines[0]
-			if l["request_id"] != ev.RequestContext.RequestID || l["route"] != tt.wantRoute || l["status"] != tt.wantStatus || l["team_id"] != tt.wantTeam || l["method"] != tt.method {
+			if l["requestId"] != ev.RequestContext.RequestID || l["route"] != tt.wantRoute || l["status"] != tt.wantStatus || l["teamId"] != tt.wantTeam || l["method"] != tt.method {
 				t.Errorf("access line = %v", l)
 			}
-			if _, ok := l["duration_ms"].(float64); !ok {
+			if _, ok := l["durationMs"].(float64); !ok {
 				t.Errorf("duration_ms missing: %v", l)
 			}
 			if strings.Contains(hs.logs.String(), secret) || strings.Contains(hs.logs.String(), "Bearer sbt_") {
@@ -90,7 +90,7 @@ func TestServerErrorIsLoggedWithCause(t *testing.T) {
 	if resp.StatusCode != 500 || strings.Contains(resp.Body, "bad attribute") {
 		t.Fatalf("status %d body %s", resp.StatusCode, resp.Body)
 	}
-	if !containsAll(hs.logs.String(), `"level":"ERROR"`, "bad attribute", `"route":"GET /v1/team"`, `"team_id":"team-a"`, `"request_id":"req-v1-team"`) {
+	if !containsAll(hs.logs.String(), `"level":"ERROR"`, "bad attribute", `"route":"GET /v1/team"`, `"teamId":"team-a"`, `"requestId":"req-v1-team"`) {
 		t.Errorf("error log lacks the cause or context: %s", hs.logs.String())
 	}
 }

@@ -198,7 +198,7 @@ func (h *Handler) deleteMember(ctx context.Context, r *request) (events.APIGatew
 func (h *Handler) deleteMemberTokens(ctx context.Context, teamID, memberID string) {
 	toks, err := h.tokens.ListTokens(ctx, teamID)
 	if err != nil {
-		h.log.WarnContext(ctx, "listing a deleted member's tokens failed", "request_id", apigw.RequestIDFromContext(ctx), "team_id", teamID, "member_id", memberID, "error", err.Error())
+		h.log.WarnContext(ctx, "listing a deleted member's tokens failed", "requestId", apigw.RequestIDFromContext(ctx), "teamId", teamID, "memberId", memberID, "error", err.Error())
 		return
 	}
 	for _, t := range toks {
@@ -207,8 +207,8 @@ func (h *Handler) deleteMemberTokens(ctx context.Context, teamID, memberID strin
 		}
 		if err := h.tokens.DeleteToken(ctx, teamID, t.ID); err != nil {
 			h.log.LogAttrs(ctx, slog.LevelWarn, "deleting a deleted member's token failed",
-				slog.String("request_id", apigw.RequestIDFromContext(ctx)), slog.String("team_id", teamID),
-				slog.String("token_id", t.ID), slog.String("error", err.Error()))
+				slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", teamID),
+				slog.String("tokenId", t.ID), slog.String("error", err.Error()))
 		}
 	}
 }

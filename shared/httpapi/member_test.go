@@ -272,7 +272,7 @@ func TestDeleteMemberTokenCleanupFailureStillDeletes(t *testing.T) {
 	if calls != 1 {
 		t.Errorf("ListTokens called %d times, want 1", calls)
 	}
-	if !containsAll(hs.logs.String(), `"level":"WARN"`, "throttled", `"member_id":"m-1"`) {
+	if !containsAll(hs.logs.String(), `"level":"WARN"`, "throttled", `"memberId":"m-1"`) {
 		t.Errorf("cleanup failure not logged: %s", hs.logs.String())
 	}
 }

@@ -81,7 +81,7 @@ func (h *Handler) closeConversationRoute(ctx context.Context, r *request) (event
 // idempotency key is the close's, so a retried send is not delivered twice
 // where the platform honours keys.
 func (h *Handler) sendSurvey(ctx context.Context, c *switchboard.Conversation, ct *switchboard.Contact, text string) {
-	log := h.log.With(slog.String("request_id", apigw.RequestIDFromContext(ctx)), slog.String("team_id", c.TeamID), slog.String("conversation_id", c.ID))
+	log := h.log.With(slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", c.TeamID), slog.String("conversationId", c.ID))
 	if ct == nil || ct.PlatformUserID == "" || ct.Blocked {
 		log.InfoContext(ctx, "survey not sent: the conversation has no customer to send to")
 		return

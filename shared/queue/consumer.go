@@ -111,17 +111,17 @@ func ProcessStandard(ctx context.Context, ev events.SQSEvent, fn Handler) events
 // Log lines name the message, never its body, which carries customer data.
 func logDrop(ctx context.Context, m events.SQSMessage, err error) {
 	slog.Default().WarnContext(ctx, "dropping queue message that cannot succeed",
-		slog.String("message_id", m.MessageId),
+		slog.String("messageId", m.MessageId),
 		slog.String("queue", m.EventSourceARN),
-		slog.String("error_code", switchboard.ErrorCode(err)),
+		slog.String("errorCode", switchboard.ErrorCode(err)),
 		slog.String("error", err.Error()))
 }
 
 func logRetry(ctx context.Context, m events.SQSMessage, err error, heldBack int) {
 	slog.Default().WarnContext(ctx, "queue message will be retried",
-		slog.String("message_id", m.MessageId),
+		slog.String("messageId", m.MessageId),
 		slog.String("queue", m.EventSourceARN),
-		slog.String("error_code", switchboard.ErrorCode(err)),
+		slog.String("errorCode", switchboard.ErrorCode(err)),
 		slog.String("error", err.Error()),
-		slog.Int("held_back", heldBack))
+		slog.Int("heldBack", heldBack))
 }

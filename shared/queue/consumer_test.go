@@ -153,7 +153,7 @@ func checkLogs(t *testing.T, logs *bytes.Buffer, errs map[string]error) {
 		t.Fatalf("a message body was logged: %s", out)
 	}
 	for id, err := range errs {
-		if queue.Disposition(err) == queue.Drop && !strings.Contains(out, `"message_id":"`+id+`"`) {
+		if queue.Disposition(err) == queue.Drop && !strings.Contains(out, `"messageId":"`+id+`"`) {
 			t.Fatalf("dropped message %s not logged: %s", id, out)
 		}
 	}

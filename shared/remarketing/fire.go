@@ -162,7 +162,7 @@ func (s *Service) sendCartReminder(ctx context.Context, log *slog.Logger, ct car
 	}
 	if err != nil {
 		log.WarnContext(ctx, "cart reminder refused by the platform; giving it up",
-			slog.String("error_code", switchboard.ErrorCode(err)), slog.String("error", switchboard.ErrorMessage(err)))
+			slog.String("errorCode", switchboard.ErrorCode(err)), slog.String("error", switchboard.ErrorMessage(err)))
 		cerr := s.commitCart(ctx, ct, func(v *cart.Visitor) error {
 			if decide(v.Cart).Action != cart.ActionSend {
 				return errUnchanged

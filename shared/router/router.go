@@ -236,7 +236,7 @@ func (r *Router) handleMessage(ctx context.Context, m events.SQSMessage) error {
 	start := r.now()
 	err = r.route(ctx, e, max(receives, 1), log)
 	if err != nil {
-		log.WarnContext(ctx, "event not routed", slog.String("error_code", switchboard.ErrorCode(err)), slog.String("error", err.Error()))
+		log.WarnContext(ctx, "event not routed", slog.String("errorCode", switchboard.ErrorCode(err)), slog.String("error", err.Error()))
 		return err
 	}
 	log.InfoContext(ctx, "event routed", slog.Duration("took", r.now().Sub(start)))

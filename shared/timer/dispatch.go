@@ -238,7 +238,7 @@ func (d *Dispatcher) Run(ctx context.Context) (Result, error) {
 	if runErr != nil {
 		failed = 1
 		cfg.Logger.ErrorContext(ctx, "timer dispatch failed; the next run retries",
-			slog.String("error_code", switchboard.ErrorCode(runErr)), slog.String("error", runErr.Error()))
+			slog.String("errorCode", switchboard.ErrorCode(runErr)), slog.String("error", runErr.Error()))
 	}
 	cfg.Metrics.Count(map[string]float64{
 		"TimersDispatched":    float64(res.Dispatched),
