@@ -8,9 +8,10 @@ import (
 )
 
 // CartConfigs returns the cart configuration of every channel of the team
-// that can run cart remarketing, in the order ListChannels gives: the stored one, or an
-// empty, disabled one for a channel never configured, so the settings page
-// can list every choice. Configurations of deleted channels are left out.
+// that can run cart remarketing, in the order ListChannels gives: the stored
+// one, or an empty, disabled one for a channel never configured, so the
+// settings page can list every choice. Configurations of deleted channels are
+// left out.
 func (s *Service) CartConfigs(ctx context.Context, teamID string) ([]cart.Config, error) {
 	channels, err := s.dir.ListChannels(ctx, teamID)
 	if err != nil {
