@@ -171,7 +171,7 @@ func conversationsOfFollower(teamID, memberID string, status switchboard.Convers
 	return listing{Index: GSI2, PK: followerPK(teamID, memberID), SKPrefix: string(status) + "#"}
 }
 
-// conversationsFollowedBy: every conversation a member follows, whatever its
+// conversationsFollowedBy lists every conversation a member follows, whatever its
 // status (the member's whole follower partition of GSI2), so a deactivated
 // member can be taken out of each without knowing which statuses exist.
 func conversationsFollowedBy(teamID, memberID string) listing {
