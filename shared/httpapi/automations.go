@@ -50,19 +50,13 @@ type Automations interface {
 // settingsStore returns the settings store, or EUnavailable when the
 // deployment has none.
 func (h *Handler) settingsStore() (SettingsStore, error) {
-	if h.settings == nil {
-		return nil, switchboard.Errorf(switchboard.EUnavailable, "automation settings are not configured in this deployment")
-	}
-	return h.settings, nil
+	return wired(h.settings, "automation settings are")
 }
 
 // automationService returns the automations service, or EUnavailable when
 // the deployment has none.
 func (h *Handler) automationService() (Automations, error) {
-	if h.automations == nil {
-		return nil, switchboard.Errorf(switchboard.EUnavailable, "cart remarketing and payment reminders are not configured in this deployment")
-	}
-	return h.automations, nil
+	return wired(h.automations, "cart remarketing and payment reminders are")
 }
 
 // automationsJSON runs fn with the automations service and answers its

@@ -70,10 +70,19 @@ type botSummary struct {
 // botStore returns the bot store, or EUnavailable when the deployment has
 // none.
 func (h *Handler) botStore() (BotStore, error) {
-	if h.bots == nil {
-		return nil, switchboard.Errorf(switchboard.EUnavailable, "the bot builder is not configured in this deployment")
+	return wired(h.bots, "the bot builder is")
+}
+
+// wired returns an optional dependency of the handler, or EUnavailable
+// saying that what (a subject with its verb, "site keys are") is not
+// configured, so a deployment that leaves one out fails loudly on its routes
+// rather than at start.
+func wired[T any](dep T, what string) (T, error) {
+	if any(dep) == nil {
+		var zero T
+		return zero, switchboard.Errorf(switchboard.EUnavailable, "%s not configured in this deployment", what)
 	}
-	return h.bots, nil
+	return dep, nil
 }
 
 // decodeBot reads a bot body, up to MaxBotBody; empty is allowed only when

@@ -50,10 +50,7 @@ func newSiteKeyView(k *switchboard.SiteKey) siteKeyView {
 // siteKeyStore returns the site key store, or EUnavailable when the
 // deployment has none.
 func (h *Handler) siteKeyStore() (SiteKeyStore, error) {
-	if h.siteKeys == nil {
-		return nil, switchboard.Errorf(switchboard.EUnavailable, "site keys are not configured in this deployment")
-	}
-	return h.siteKeys, nil
+	return wired(h.siteKeys, "site keys are")
 }
 
 func (h *Handler) listSiteKeys(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
