@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -468,7 +469,9 @@ type harness struct {
 	auto          *memAutomations // automation settings and site keys (automations_test.go)
 	h             *Handler
 	logs          *bytes.Buffer
-	ids           int
+	// ids counts the ids handed out; bulk actions ask for them from
+	// several goroutines at once.
+	ids atomic.Int64
 }
 
 func newHarness(t *testing.T, configure ...func(*Config)) *harness {
@@ -504,7 +507,7 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 		SiteKeys:       hs.auto,
 		Senders:        senders,
 		Clock:          func() time.Time { return testNow },
-		NewID:          func() string { hs.ids++; return fmt.Sprintf("id-%03d", hs.ids) },
+		NewID:          func() string { return fmt.Sprintf("id-%03d", hs.ids.Add(1)) },
 		AdminTokenHash: switchboard.HashToken(adminKey),
 		PublicBaseURL:  testBaseURL,
 		Logger:         slog.New(slog.NewJSONHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
