@@ -133,10 +133,17 @@ test: tools-test ## Install tools, start emulators, vet, test, fuzz briefly, val
 
 # test-go expects the emulators' environment; `make test` provides it.
 # PKGS narrows vet and test to some packages (make test PKGS=./shared/dynamo/...).
+# The full output is kept in .build/test.log; when a test fails, its report is
+# printed again at the end, where a CI log's tail shows it.
 PKGS ?= ./...
 test-go:
 	go vet $(PKGS)
-	go test $(GO_TEST_FLAGS) -count=1 $(PKGS)
+	@mkdir -p .build
+	@echo "go test $(GO_TEST_FLAGS) -count=1 $(PKGS)"
+	@go test $(GO_TEST_FLAGS) -count=1 $(PKGS) 2>&1 | tee .build/test.log || { \
+		echo "==> failing tests (the full output is in .build/test.log):"; \
+		grep -E -B2 -A20 -- '^\s*--- FAIL|^panic:|^WARNING: DATA RACE' .build/test.log | head -300; \
+		exit 1; }
 
 fuzz: ## Run every func FuzzXxx in the tree for FUZZTIME (default 5s) each.
 	@targets=$$(grep -rEo --include='*_test.go' --exclude-dir=.tools --exclude-dir=.build \

@@ -1,7 +1,9 @@
 package awsclient_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/switchboard-chat/switchboard/shared/awsclient"
 	"github.com/switchboard-chat/switchboard/shared/awsclient/awstest"
@@ -132,12 +136,15 @@ func TestCounterCountsEveryAttempt(t *testing.T) {
 	if got, want := c.Snapshot(), map[string]int{"DynamoDB.ListTables": 3}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("counts = %v, want %v", got, want)
 	}
+	if got, want := c.Calls(), map[string]int{"DynamoDB.ListTables": 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls = %v, want %v", got, want)
+	}
 	if got := int(served.Load()); c.Total() != got {
 		t.Fatalf("Total = %d, server saw %d requests", c.Total(), got)
 	}
 	c.Reset()
-	if c.Total() != 0 || len(c.Snapshot()) != 0 {
-		t.Fatalf("after Reset: total %d, snapshot %v", c.Total(), c.Snapshot())
+	if c.Total() != 0 || len(c.Snapshot()) != 0 || len(c.Calls()) != 0 {
+		t.Fatalf("after Reset: total %d, snapshot %v, calls %v", c.Total(), c.Snapshot(), c.Calls())
 	}
 }
 
@@ -169,10 +176,40 @@ func TestCounterAgainstEmulators(t *testing.T) {
 	}
 	wg.Wait()
 	want := map[string]int{"DynamoDB.ListTables": n, "SQS.ListQueues": n}
-	if got := c.Snapshot(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("counts = %v, want %v", got, want)
+	if got := c.Calls(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls = %v, want %v", got, want)
 	}
 	if got := c.Keys(); !reflect.DeepEqual(got, []string{"DynamoDB.ListTables", "SQS.ListQueues"}) {
 		t.Fatalf("keys = %v", got)
+	}
+}
+
+// TestDynamoDBLocalErrorsLogNothing fails a conditional write against DynamoDB
+// Local, whose error responses carry no CRC32 header, and expects the SDK to
+// stay quiet: the warning it logged for each one drowned test failures in CI.
+func TestDynamoDBLocalErrorsLogNothing(t *testing.T) {
+	endpoint := awstest.Endpoint(t, awstest.EnvDynamoDB)
+	cfg := awstest.Config(t)
+	var logged bytes.Buffer
+	cfg.Logger = logging.NewStandardLogger(&logged)
+	client := awsclient.DynamoDB(cfg, endpoint)
+	table := awstest.Table(t, client)
+	put := &dynamodb.PutItemInput{
+		TableName: aws.String(table),
+		Item: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "k"},
+			"SK": &types.AttributeValueMemberS{Value: "k"},
+		},
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}
+	for i, want := range []bool{false, true} {
+		_, err := client.PutItem(t.Context(), put)
+		var failed *types.ConditionalCheckFailedException
+		if got := errors.As(err, &failed); got != want {
+			t.Fatalf("put %d: conditional check failed = %v (err %v), want %v", i, got, err, want)
+		}
+	}
+	if logged.Len() != 0 {
+		t.Errorf("the SDK logged %q", logged.String())
 	}
 }

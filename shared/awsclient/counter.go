@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"maps"
 	"sort"
 	"sync"
 
@@ -10,14 +11,21 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// RequestCounter counts every AWS request attempt by service and operation, so
-// benchmarks can report what a webhook delivery really costs in AWS calls
-// (retries included, since AWS bills and throttles each attempt).
+// RequestCounter counts AWS requests by service and operation, so benchmarks
+// can report what a webhook delivery really costs in AWS calls and tests can
+// hold the code to its request budget.
+//
+// It keeps two tallies. Attempts (Snapshot, Total) include the SDK's retries,
+// since AWS bills and throttles each attempt. Calls count each operation once
+// however often it was retried: that is what the code asked for, and what a
+// test of an access pattern must assert, because an emulator on a loaded
+// machine may drop a connection and cause a retry the code did not choose.
 //
 // It is safe for concurrent use; the zero value is ready.
 type RequestCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
+	calls  map[string]int
 }
 
 // counterID names the middleware so installing the counter twice on one
@@ -31,6 +39,16 @@ func (c *RequestCounter) Add(cfg *aws.Config) {
 	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
 		if _, ok := stack.Finalize.Get(counterID); ok {
 			return nil
+		}
+		// Initialize runs once per operation, before the retry loop; adding at
+		// the end places it after the middleware that names the operation.
+		err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc(counterID,
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				c.countCall(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		if err != nil {
+			return err
 		}
 		// Finalize runs once per attempt, inside the retry loop; adding at the
 		// end places it after signing, just before the request goes on the wire.
@@ -51,15 +69,32 @@ func (c *RequestCounter) count(key string) {
 	c.counts[key]++
 }
 
-// Snapshot returns the counts so far, keyed "Service.Operation" (for example
+func (c *RequestCounter) countCall(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls = map[string]int{}
+	}
+	c.calls[key]++
+}
+
+// Calls returns the operations called so far, each once however many attempts
+// it took, keyed like Snapshot. The map is a copy.
+func (c *RequestCounter) Calls() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.calls))
+	maps.Copy(out, c.calls)
+	return out
+}
+
+// Snapshot returns the attempts so far, keyed "Service.Operation" (for example
 // "DynamoDB.PutItem" or "SQS.SendMessageBatch"). The map is a copy.
 func (c *RequestCounter) Snapshot() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make(map[string]int, len(c.counts))
-	for k, v := range c.counts {
-		out[k] = v
-	}
+	maps.Copy(out, c.counts)
 	return out
 }
 
@@ -79,6 +114,7 @@ func (c *RequestCounter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counts = nil
+	c.calls = nil
 }
 
 // Keys returns the counted "Service.Operation" names in sorted order, for

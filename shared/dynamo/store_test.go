@@ -118,7 +118,7 @@ func TestRequestsPerOperation(t *testing.T) {
 		if err := tt.op(); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		if got := counter.Snapshot(); !reflect.DeepEqual(got, tt.want) {
+		if got := counter.Calls(); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s made requests %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -185,7 +185,7 @@ func TestTimerWritesPerOperation(t *testing.T) {
 	for _, tt := range tests {
 		counter.Reset()
 		must(t, tt.op())
-		if got := counter.Snapshot(); !reflect.DeepEqual(got, tt.want) {
+		if got := counter.Calls(); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: requests = %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -226,7 +226,7 @@ func TestPublishThroughRuleToQueue(t *testing.T) {
 	if err := p.Publish(ctx, sent); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := counter.Snapshot(), map[string]int{"EventBridge.PutEvents": 2}; !reflect.DeepEqual(got, want) {
+	if got, want := counter.Calls(), map[string]int{"EventBridge.PutEvents": 2}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("publishing 15 events made requests %v, want %v", got, want)
 	}
 

@@ -383,7 +383,7 @@ func TestRulesOnDynamoDB(t *testing.T) {
 	a.counter.Reset()
 	var list ruleList[json.RawMessage]
 	a.must(tm.admin, "GET", "/v1/rules/replies", "", &list)
-	if got, want := a.counter.Snapshot(), map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.Query": 1}; !reflect.DeepEqual(got, want) {
+	if got, want := a.counter.Calls(), map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.Query": 1}; !reflect.DeepEqual(got, want) {
 		t.Errorf("GET /v1/rules/replies made %v, want %v", got, want)
 	}
 	if len(list.Items) != 1 || list.Version != 4 {

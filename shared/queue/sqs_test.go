@@ -81,7 +81,7 @@ func TestFIFOOrderPerGroup(t *testing.T) {
 	if err := p.PublishInbound(context.Background(), evs); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := counter.Snapshot(), map[string]int{"SQS.SendMessageBatch": 3}; !reflect.DeepEqual(got, want) {
+	if got, want := counter.Calls(), map[string]int{"SQS.SendMessageBatch": 3}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("publishing 25 events made requests %v, want %v", got, want)
 	}
 
