@@ -681,6 +681,10 @@ func testConversationStore(t *testing.T, newStore func(t *testing.T) switchboard
 			x.Status = switchboard.StatusInProgress
 			x.FollowerID = "m1"
 			x.Collaborators = []string{"m2", "m3"}
+			x.History = []switchboard.HistoryEntry{
+				{At: t0, Kind: switchboard.HistoryFollowed, ActorID: "m1"},
+				{At: t0.Add(time.Minute), Kind: switchboard.HistoryCollaboratorsAdded, ActorID: "m1", Members: []string{"m2", "m3"}},
+			}
 			return x, nil
 		})
 		must(t, err)

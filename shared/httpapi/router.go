@@ -81,6 +81,7 @@ func (h *Handler) routeTable() []route {
 		{method: post, pattern: "/v1/conversations/bulk", perm: switchboard.PermRead, action: "act on conversations", handle: h.bulkConversations},
 		{method: get, pattern: "/v1/conversations/{id}", perm: switchboard.PermRead, action: "read conversations", handle: h.getConversation},
 		{method: get, pattern: "/v1/conversations/{id}/messages", perm: switchboard.PermRead, action: "read conversations", handle: h.listConversationMessages},
+		{method: get, pattern: "/v1/conversations/{id}/history", perm: switchboard.PermRead, action: "read conversations", handle: h.conversationHistory},
 		{method: post, pattern: "/v1/conversations/{id}/messages", perm: switchboard.PermRead, action: "send messages", handle: h.sendMessage},
 		{method: post, pattern: "/v1/conversations/{id}/follow", perm: switchboard.PermRead, action: "follow conversations", handle: h.actionHandler("follow", follow)},
 		{method: post, pattern: "/v1/conversations/{id}/close", perm: switchboard.PermRead, action: "close conversations", handle: h.closeConversationRoute},

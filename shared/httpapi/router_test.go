@@ -103,7 +103,7 @@ func TestRoutesAreUnique(t *testing.T) {
 		}
 		seen[r] = true
 	}
-	if got, want := len(seen), 72; got != want {
+	if got, want := len(seen), 73; got != want {
 		t.Errorf("%d routes, want %d", got, want)
 	}
 }

@@ -133,6 +133,9 @@ func TestAutoEnd(t *testing.T) {
 			if closedNow && w.conv.FollowerID != "M1" {
 				t.Errorf("follower = %q, want M1 kept", w.conv.FollowerID)
 			}
+			if n := len(w.conv.History); closedNow && (n == 0 || w.conv.History[n-1].Kind != switchboard.HistoryAutoEnded || w.conv.History[n-1].ActorID != "") {
+				t.Errorf("history = %+v, want it to end with the system's auto-end", w.conv.History)
+			}
 			wr := w.lastWrite(t)
 			if got, want := wr.EventID, te.ID; got != want {
 				t.Errorf("claim = %q, want the timer event's id %q", got, want)

@@ -269,10 +269,10 @@ func (r *Router) decideMessage(ctx context.Context, p *plan, e *switchboard.Inbo
 		assignee, assignSt = m, st
 	}
 	if assignee != nil {
-		// Follow refuses a conversation that is not pending (a closed
+		// Assign refuses a conversation that is not pending (a closed
 		// collaboration comes back in progress to its participants): then
 		// nobody is assigned and the rotation does not advance.
-		if err := conv.Follow(assignee, now); err == nil && assignSt != nil {
+		if err := conv.Assign(assignee, now); err == nil && assignSt != nil {
 			w.AssignStates = append(w.AssignStates, assignSt)
 		}
 	}

@@ -494,6 +494,14 @@ func TestAutoAssign(t *testing.T) {
 			if got := w.conv.FollowerID; got != tt.follower {
 				t.Errorf("follower = %q, want %q", got, tt.follower)
 			}
+			// The status record says the system assigned it, to whom.
+			wantHistory := []switchboard.HistoryEntry{{At: t0, Kind: switchboard.HistoryOpened}}
+			if tt.follower != "" {
+				wantHistory = append(wantHistory, switchboard.HistoryEntry{At: t0, Kind: switchboard.HistoryAssigned, Members: []string{tt.follower}})
+			}
+			if got := w.conv.History; !reflect.DeepEqual(got, wantHistory) {
+				t.Errorf("history = %+v, want %+v", got, wantHistory)
+			}
 			if got := len(w.sends); got != tt.replies {
 				t.Errorf("replies = %d, want %d", got, tt.replies)
 			}

@@ -62,10 +62,13 @@ type Conversation struct {
 	// contact's details and its last messages' texts (IndexContact,
 	// IndexMessage, see inbox.go), so the inbox searches a team's views
 	// without scanning. It is stored but never shown.
-	SearchText string    `json:"-"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-	Version    int64     `json:"version"`
+	SearchText string `json:"-"`
+	// History is the conversation's status record, oldest first and at most
+	// MaxHistory entries (history.go).
+	History   []HistoryEntry `json:"history,omitempty"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+	Version   int64          `json:"version"`
 }
 
 // ConversationStore persists conversations; updates are optimistic so two

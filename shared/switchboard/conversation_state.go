@@ -297,11 +297,14 @@ func (c *Conversation) OnCustomerMessage(kind MessageKind, matchedBot, wantsHuma
 			c.CreatedAt = now
 		}
 		c.toPending(pendingKindFor(kind, matchedBot, wantsHuman))
+		c.record(HistoryOpened, nil, nil, now)
 	case StatusClosed:
 		if c.IsCollaboration() {
 			c.Status, c.PendingKind = StatusInProgress, ""
+			c.record(HistoryResumed, nil, nil, now)
 		} else {
 			c.toPending(pendingKindFor(kind, matchedBot, wantsHuman))
+			c.record(HistoryPending, nil, nil, now)
 		}
 	case StatusPending:
 		if c.PendingKind != PendingHuman {
@@ -358,9 +361,26 @@ func (c *Conversation) HasUnreadOutbound() bool {
 }
 
 // Follow makes m the follower of a pending conversation, which goes in
-// progress. Keyword and working-hours auto-assignment call it too, with the
-// chosen member, right after OnCustomerMessage (001:L4435).
+// progress.
 func (c *Conversation) Follow(m *Member, now time.Time) error {
+	if err := c.follow(m, now); err != nil {
+		return err
+	}
+	c.record(HistoryFollowed, m, nil, now)
+	return nil
+}
+
+// Assign is Follow by keyword or working-hours auto-assignment, right after
+// OnCustomerMessage (001:L4435): the same change, recorded as the system's.
+func (c *Conversation) Assign(m *Member, now time.Time) error {
+	if err := c.follow(m, now); err != nil {
+		return err
+	}
+	c.record(HistoryAssigned, nil, []string{m.ID}, now)
+	return nil
+}
+
+func (c *Conversation) follow(m *Member, now time.Time) error {
 	if err := c.permit(ActionFollow, m); err != nil {
 		return err
 	}
@@ -394,6 +414,11 @@ func (c *Conversation) Close(actor *Member, now time.Time) error {
 	}
 	c.Status, c.PendingKind = StatusClosed, ""
 	c.UpdatedAt = now
+	if actor == nil {
+		c.record(HistoryAutoEnded, nil, nil, now)
+	} else {
+		c.record(HistoryClosed, actor, nil, now)
+	}
 	return nil
 }
 
@@ -410,6 +435,7 @@ func (c *Conversation) Reopen(actor *Member, now time.Time) error {
 	}
 	c.Status, c.PendingKind = StatusInProgress, ""
 	c.UpdatedAt = now
+	c.record(HistoryReopened, actor, nil, now)
 	return nil
 }
 
@@ -437,6 +463,7 @@ func (c *Conversation) Transfer(actor, to *Member, now time.Time) error {
 		c.setFollower(to.ID, now)
 	}
 	c.UpdatedAt = now
+	c.record(HistoryTransferred, actor, []string{to.ID}, now)
 	return nil
 }
 
@@ -468,6 +495,7 @@ func (c *Conversation) AddCollaborators(actor *Member, members []*Member, now ti
 	}
 	c.Collaborators = append(c.Collaborators, add...)
 	c.UpdatedAt = now
+	c.record(HistoryCollaboratorsAdded, actor, add, now)
 	return nil
 }
 
@@ -482,6 +510,7 @@ func (c *Conversation) JoinAsCollaborator(actor *Member, now time.Time) error {
 	}
 	c.Collaborators = append(c.Collaborators, actor.ID)
 	c.UpdatedAt = now
+	c.record(HistoryJoined, actor, nil, now)
 	return nil
 }
 
@@ -504,6 +533,11 @@ func (c *Conversation) RemoveCollaborator(actor *Member, memberID string, now ti
 	c.Collaborators = slices.Delete(c.Collaborators, i, i+1)
 	delete(c.Unread, memberID)
 	c.UpdatedAt = now
+	if a == ActionLeave {
+		c.record(HistoryLeft, actor, nil, now)
+	} else {
+		c.record(HistoryCollaboratorRemoved, actor, []string{memberID}, now)
+	}
 	return nil
 }
 
@@ -517,6 +551,7 @@ func (c *Conversation) Takeover(actor *Member, now time.Time) error {
 	if err := c.permit(ActionTakeover, actor); err != nil {
 		return err
 	}
+	from := c.FollowerID
 	if c.IsCollaboration() {
 		i := slices.Index(c.Collaborators, actor.ID)
 		c.Collaborators[i] = c.FollowerID
@@ -525,6 +560,7 @@ func (c *Conversation) Takeover(actor *Member, now time.Time) error {
 		c.setFollower(actor.ID, now)
 	}
 	c.UpdatedAt = now
+	c.record(HistoryTakenOver, actor, []string{from}, now)
 	return nil
 }
 
@@ -538,7 +574,7 @@ func (c *Conversation) OnMemberDeactivated(memberID string, now time.Time) bool 
 	if memberID == "" {
 		return false
 	}
-	changed := false
+	changed, promoted := false, false
 	if i := slices.Index(c.Collaborators, memberID); i >= 0 {
 		c.Collaborators = slices.Delete(c.Collaborators, i, i+1)
 		delete(c.Unread, memberID)
@@ -547,6 +583,7 @@ func (c *Conversation) OnMemberDeactivated(memberID string, now time.Time) bool 
 	if memberID == c.FollowerID {
 		switch {
 		case len(c.Collaborators) > 0:
+			promoted = true
 			delete(c.Unread, memberID)
 			c.FollowerID, c.FollowedAt = c.Collaborators[0], now
 			c.Collaborators = slices.Delete(c.Collaborators, 0, 1)
@@ -561,6 +598,11 @@ func (c *Conversation) OnMemberDeactivated(memberID string, now time.Time) bool 
 	}
 	if changed {
 		c.UpdatedAt = now
+		about := []string{memberID}
+		if promoted {
+			about = append(about, c.FollowerID)
+		}
+		c.record(HistoryMemberDeactivated, nil, about, now)
 	}
 	return changed
 }

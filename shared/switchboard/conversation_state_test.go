@@ -53,6 +53,7 @@ func clone(c *Conversation) *Conversation {
 	d := *c
 	d.Collaborators = slices.Clone(c.Collaborators)
 	d.Unread = maps.Clone(c.Unread)
+	d.History = slices.Clone(c.History)
 	return &d
 }
 
