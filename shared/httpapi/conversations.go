@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -550,6 +551,7 @@ func (h *Handler) act(ctx context.Context, v *viewer, id, what string, apply app
 	}
 	now := h.now().UTC()
 	var before []string
+	var recorded int64
 	c, err := h.conversations.UpdateConversation(ctx, v.TeamID, id, func(cur *switchboard.Conversation) (*switchboard.Conversation, error) {
 		if !v.sees(cur, ct) {
 			// Seen a moment ago, so it changed meanwhile (a colleague
@@ -559,7 +561,7 @@ func (h *Handler) act(ctx context.Context, v *viewer, id, what string, apply app
 			}
 			return nil, switchboard.Errorf(switchboard.EConflict, "the conversation changed meanwhile; read it again")
 		}
-		before = slices.Clone(cur.Collaborators)
+		before, recorded = slices.Clone(cur.Collaborators), cur.HistoryTotal
 		if err := apply(cur, actor, now); err != nil {
 			return nil, err
 		}
@@ -569,7 +571,65 @@ func (h *Handler) act(ctx context.Context, v *viewer, id, what string, apply app
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, ct, h.syncCollaborations(ctx, c, before)
+	if err := h.syncCollaborations(ctx, c, before); err != nil {
+		return nil, nil, err
+	}
+	h.postSystemMessages(ctx, c, c.HistorySince(recorded))
+	return c, ct, nil
+}
+
+// postSystemMessages adds to the conversation the system messages of what a
+// change recorded ("Jess 加入了協作對話。"). The change is committed by then, so
+// a failure is logged and the change stands: its status record has it.
+func (h *Handler) postSystemMessages(ctx context.Context, c *switchboard.Conversation, entries []switchboard.HistoryEntry) {
+	var name func(string) string
+	for _, e := range entries {
+		if !e.HasSystemMessage() {
+			continue
+		}
+		if name == nil {
+			n, err := h.memberNames(ctx, c.TeamID)
+			if err != nil {
+				h.systemMessageFailed(ctx, c, err)
+				return
+			}
+			name = n
+		}
+		m := &switchboard.Message{
+			ID: h.newID(), TeamID: c.TeamID, ConversationID: c.ID, ContactID: c.ContactID,
+			Direction: switchboard.System, Kind: switchboard.MsgText, Text: e.SystemMessage(name),
+			SenderMemberID: e.ActorID, CreatedAt: e.At,
+		}
+		if err := h.messages.PutMessage(ctx, m); err != nil {
+			h.systemMessageFailed(ctx, c, err)
+			return
+		}
+	}
+}
+
+func (h *Handler) systemMessageFailed(ctx context.Context, c *switchboard.Conversation, err error) {
+	h.log.WarnContext(ctx, "system message not added to the conversation",
+		slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", c.TeamID),
+		slog.String("conversationId", c.ID), slog.String("error", err.Error()))
+}
+
+// memberNames returns a lookup of the team's members' names that falls back
+// to the id for a member who is gone.
+func (h *Handler) memberNames(ctx context.Context, teamID string) (func(string) string, error) {
+	ms, err := h.members.ListMembers(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(ms))
+	for _, m := range ms {
+		names[m.ID] = m.Name
+	}
+	return func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	}, nil
 }
 
 // syncCollaborations writes the entries of the conversation's collaborators

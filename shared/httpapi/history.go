@@ -47,21 +47,11 @@ func (h *Handler) conversationHistory(ctx context.Context, r *request) (events.A
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	names := map[string]string{}
+	name := func(id string) string { return id }
 	if len(c.History) > 0 {
-		ms, err := h.members.ListMembers(ctx, v.TeamID)
-		if err != nil {
+		if name, err = h.memberNames(ctx, v.TeamID); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
-		for _, m := range ms {
-			names[m.ID] = m.Name
-		}
-	}
-	name := func(id string) string {
-		if n := names[id]; n != "" {
-			return n
-		}
-		return id
 	}
 	out := historyList{Items: make([]historyItem, 0, len(c.History))}
 	for _, e := range slices.Clone(c.History) {

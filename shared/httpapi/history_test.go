@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
@@ -30,6 +33,22 @@ func TestConversationHistory(t *testing.T) {
 			t.Fatalf("%s %s: %d %s", s.method, s.path, resp.StatusCode, resp.Body)
 		}
 	}
+	// The conversation shows the system messages of the changes of people,
+	// with the names of the moment; close and reopen show none.
+	msgs, _, err := hs.messages.ListMessagesNewestFirst(context.Background(), teamA, "c1", "", 50)
+	must(t, err)
+	var texts []string
+	for _, m := range slices.Backward(msgs) {
+		if m.Direction != switchboard.System || m.Kind != switchboard.MsgText || m.SenderMemberID != "me" || !m.CreatedAt.Equal(testNow) {
+			t.Errorf("message %+v: want a system text by me at %v", m, testNow)
+		}
+		texts = append(texts, m.Text)
+	}
+	wantTexts := []string{"Target 與其他 1 人加入了協作對話。", "Target 跟進了對話。", "Me 跟進了對話。", "Other 退出了協作對話。"}
+	if !slices.Equal(texts, wantTexts) {
+		t.Errorf("system messages %q, want %q", texts, wantTexts)
+	}
+
 	// A member deleted since is shown by id.
 	hs.mem.mu.Lock()
 	delete(hs.mem.members, "m-other")
@@ -88,5 +107,26 @@ func TestConversationHistoryVisibility(t *testing.T) {
 	resp := hs.call("GET", "/v1/conversations/c3/history", token, "")
 	if resp.StatusCode != 200 || resp.Body != `{"items":[]}` {
 		t.Errorf("empty record: %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
+// TestSystemMessageFailureKeepsTheChange: the change is committed before its
+// system message is written, so a failing write is logged and the action
+// still succeeds, with the change in the status record.
+func TestSystemMessageFailureKeepsTheChange(t *testing.T) {
+	hs := newHarness(t)
+	token := inboxScene(hs, switchboard.RoleSupervisor)
+	hs.inbox.addConversation(followedConv("c1", "me"))
+	hs.messages.putMessage = func(context.Context, *switchboard.Message) error { return errors.New("dynamodb is down") }
+	resp := hs.call("POST", "/v1/conversations/c1/collaborators", token, `{"memberIds":["m-target"]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("add: %d %s", resp.StatusCode, resp.Body)
+	}
+	c := hs.inbox.conversation(teamA, "c1")
+	if got := c.HistorySince(0); len(got) != 1 || got[0].Kind != switchboard.HistoryCollaboratorsAdded {
+		t.Errorf("history = %+v, want the addition", got)
+	}
+	if !strings.Contains(hs.logs.String(), "system message not added to the conversation") || !strings.Contains(hs.logs.String(), "dynamodb is down") {
+		t.Errorf("logs = %s, want the failure", hs.logs.String())
 	}
 }

@@ -284,6 +284,27 @@ func TestInboxViewsOnDynamoDB(t *testing.T) {
 	if got, want := itemIDs(body), []string{old}; !slices.Equal(got, want) {
 		t.Errorf("ann's mine after leaving = %v, want %v", got, want)
 	}
+	// The status record and the system messages of all that, as stored.
+	var h historyList
+	a.must(tm.tokens["sue"], "GET", "/v1/conversations/"+fresh+"/history", "", &h)
+	var texts []string
+	for _, it := range h.Items {
+		texts = append(texts, it.Text)
+	}
+	if want := []string{"sue 跟進了對話。", "sue 將 ann 加入了協作對話。", "ann 退出了協作對話。"}; !slices.Equal(texts, want) {
+		t.Errorf("history = %q, want %q", texts, want)
+	}
+	var page messageList
+	a.must(tm.tokens["sue"], "GET", "/v1/conversations/"+fresh+"/messages", "", &page)
+	texts = texts[:0]
+	for _, m := range page.Items {
+		if m.Direction == switchboard.System {
+			texts = append(texts, m.Text)
+		}
+	}
+	if want := []string{"ann 退出了協作對話。", "ann 加入了協作對話。"}; !slices.Equal(texts, want) {
+		t.Errorf("system messages, newest first = %q, want %q", texts, want)
+	}
 
 	// Ann answers; the message is stored as sent and the conversation records
 	// the reply.

@@ -65,10 +65,14 @@ type Conversation struct {
 	SearchText string `json:"-"`
 	// History is the conversation's status record, oldest first and at most
 	// MaxHistory entries (history.go).
-	History   []HistoryEntry `json:"history,omitempty"`
-	CreatedAt time.Time      `json:"createdAt"`
-	UpdatedAt time.Time      `json:"updatedAt"`
-	Version   int64          `json:"version"`
+	History []HistoryEntry `json:"history,omitempty"`
+	// HistoryTotal counts every entry ever recorded, so a caller can tell
+	// which entries a change added after the oldest were dropped
+	// (HistorySince).
+	HistoryTotal int64     `json:"historyTotal,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+	Version      int64     `json:"version"`
 }
 
 // ConversationStore persists conversations; updates are optimistic so two

@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -70,16 +71,25 @@ type HistoryEntry struct {
 }
 
 // record appends an entry to the status record, dropping the oldest beyond
-// MaxHistory.
+// MaxHistory, and counts it in HistoryTotal.
 func (c *Conversation) record(kind HistoryKind, actor *Member, members []string, now time.Time) {
 	e := HistoryEntry{At: now, Kind: kind, Members: members}
 	if actor != nil {
 		e.ActorID = actor.ID
 	}
 	c.History = append(c.History, e)
+	c.HistoryTotal++
 	if n := len(c.History) - MaxHistory; n > 0 {
 		c.History = append(c.History[:0:0], c.History[n:]...)
 	}
+}
+
+// HistorySince returns the entries recorded after the record counted total
+// entries: what a change just added, for the caller who took HistoryTotal
+// before making it.
+func (c *Conversation) HistorySince(total int64) []HistoryEntry {
+	n := min(max(c.HistoryTotal-total, 0), int64(len(c.History)))
+	return c.History[int64(len(c.History))-n:]
 }
 
 // Text renders the entry as the status record shows it, in the wording of
@@ -132,4 +142,47 @@ func (e HistoryEntry) Text(name func(memberID string) string) string {
 		return first + " 已停用，退出了對話。"
 	}
 	return string(e.Kind)
+}
+
+// HasSystemMessage reports whether the conversation itself shows the entry as
+// a system message. SHOPLINE shows one when the people on a conversation
+// change: collaborators join, are added, leave or are removed, and someone
+// takes it over or receives it (001:L4638-L4680); closing and reopening show
+// none (001:L4689, L4700).
+func (e HistoryEntry) HasSystemMessage() bool {
+	switch e.Kind {
+	case HistoryJoined, HistoryLeft, HistoryTakenOver:
+		return e.ActorID != ""
+	case HistoryCollaboratorsAdded, HistoryCollaboratorRemoved, HistoryTransferred:
+		return len(e.Members) > 0
+	}
+	return false
+}
+
+// SystemMessage renders the entry as its system message, in the seed's
+// wording ("Jess 與其他 4 人加入了協作對話。"), or "" when it has none.
+func (e HistoryEntry) SystemMessage(name func(memberID string) string) string {
+	if !e.HasSystemMessage() {
+		return ""
+	}
+	// The subject ends with the space that follows a name, but not after
+	// "與其他 4 人", as the seed writes it.
+	who := name(e.ActorID) + " "
+	switch len(e.Members) {
+	case 0:
+	case 1:
+		who = name(e.Members[0]) + " "
+	default:
+		who = fmt.Sprintf("%s 與其他 %d 人", name(e.Members[0]), len(e.Members)-1)
+	}
+	switch e.Kind {
+	case HistoryCollaboratorsAdded, HistoryJoined:
+		return who + "加入了協作對話。"
+	case HistoryCollaboratorRemoved, HistoryLeft:
+		return who + "退出了協作對話。"
+	case HistoryTakenOver:
+		return name(e.ActorID) + " 跟進了對話。"
+	default: // HistoryTransferred
+		return who + "跟進了對話。"
+	}
 }

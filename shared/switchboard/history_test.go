@@ -174,3 +174,75 @@ func TestHistoryText(t *testing.T) {
 		})
 	}
 }
+
+// TestHistorySince finds what a change added, also once the record is full
+// and every change drops the oldest entry.
+func TestHistorySince(t *testing.T) {
+	c := conv(StatusPending, "")
+	follow := func(at time.Time) {
+		t.Helper()
+		if err := c.Follow(mAgentA, at); err != nil {
+			t.Fatal(err)
+		}
+		c.Status, c.FollowerID = StatusPending, ""
+	}
+	if got := c.HistorySince(0); len(got) != 0 {
+		t.Fatalf("empty record: %+v", got)
+	}
+	for i := range MaxHistory + 3 {
+		before := c.HistoryTotal
+		at := t0.Add(time.Duration(i) * time.Second)
+		follow(at)
+		got := c.HistorySince(before)
+		if len(got) != 1 || !got[0].At.Equal(at) {
+			t.Fatalf("change %d added %+v, want the entry at %v", i, got, at)
+		}
+	}
+	if got, want := c.HistoryTotal, int64(MaxHistory+3); got != want {
+		t.Errorf("total = %d, want %d", got, want)
+	}
+	// Asking from before what the record still holds gives what it holds.
+	if got := c.HistorySince(0); len(got) != MaxHistory {
+		t.Errorf("since 0: %d entries, want %d", len(got), MaxHistory)
+	}
+	if got := c.HistorySince(c.HistoryTotal); len(got) != 0 {
+		t.Errorf("since now: %+v", got)
+	}
+}
+
+// TestSystemMessage pins which entries the conversation shows as system
+// messages, in the seed's wording (001:L4638-L4700).
+func TestSystemMessage(t *testing.T) {
+	names := map[string]string{"jess": "Jess", "a": "Jess A", "b": "Jess B", "c": "Jess C"}
+	name := func(id string) string { return names[id] }
+	tests := []struct {
+		e    HistoryEntry
+		want string
+	}{
+		{HistoryEntry{Kind: HistoryCollaboratorsAdded, ActorID: "jess", Members: []string{"a"}}, "Jess A 加入了協作對話。"},
+		{HistoryEntry{Kind: HistoryCollaboratorsAdded, ActorID: "jess", Members: []string{"a", "b", "c"}}, "Jess A 與其他 2 人加入了協作對話。"},
+		{HistoryEntry{Kind: HistoryJoined, ActorID: "jess"}, "Jess 加入了協作對話。"},
+		{HistoryEntry{Kind: HistoryCollaboratorRemoved, ActorID: "jess", Members: []string{"a"}}, "Jess A 退出了協作對話。"},
+		{HistoryEntry{Kind: HistoryLeft, ActorID: "jess"}, "Jess 退出了協作對話。"},
+		{HistoryEntry{Kind: HistoryTakenOver, ActorID: "jess", Members: []string{"a"}}, "Jess 跟進了對話。"},
+		{HistoryEntry{Kind: HistoryTransferred, ActorID: "jess", Members: []string{"a"}}, "Jess A 跟進了對話。"},
+		{HistoryEntry{Kind: HistoryCollaboratorsAdded, ActorID: "jess"}, ""},
+		{HistoryEntry{Kind: HistoryFollowed, ActorID: "jess"}, ""},
+		{HistoryEntry{Kind: HistoryClosed, ActorID: "jess"}, ""},
+		{HistoryEntry{Kind: HistoryReopened, ActorID: "jess"}, ""},
+		{HistoryEntry{Kind: HistoryAssigned, Members: []string{"a"}}, ""},
+		{HistoryEntry{Kind: HistoryAutoEnded}, ""},
+		{HistoryEntry{Kind: HistoryMemberDeactivated, Members: []string{"a"}}, ""},
+		{HistoryEntry{Kind: HistoryOpened}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.e.Kind, tt.e.Members), func(t *testing.T) {
+			if got := tt.e.SystemMessage(name); got != tt.want {
+				t.Errorf("SystemMessage = %q, want %q", got, tt.want)
+			}
+			if got, want := tt.e.HasSystemMessage(), tt.want != ""; got != want {
+				t.Errorf("HasSystemMessage = %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -38,6 +38,9 @@ type Direction string
 const (
 	Inbound  Direction = "in"
 	Outbound Direction = "out"
+	// System marks a note the conversation shows to the team, such as "Jess
+	// 加入了協作對話。": it is never sent to the customer.
+	System Direction = "system"
 )
 
 // DeliveryStatus is the delivery status of an outbound message (001:L1330).
