@@ -454,6 +454,15 @@ func TestIntegrationVersionRace(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("reads, status, follower, unread, version, replies = %v, want %v", got, want)
 	}
+	// The status record, as stored, has the agent's follow once and nothing
+	// of the decision that lost the race.
+	var kinds []switchboard.HistoryKind
+	for _, e := range conv.History {
+		kinds = append(kinds, e.Kind)
+	}
+	if want := []switchboard.HistoryKind{switchboard.HistoryOpened, switchboard.HistoryFollowed}; !slices.Equal(kinds, want) || conv.History[1].ActorID != "agentA" {
+		t.Errorf("history = %+v, want %v by agentA", conv.History, want)
+	}
 }
 
 func TestIntegrationBotRequestReachesBotQueue(t *testing.T) {
