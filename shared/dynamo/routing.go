@@ -30,6 +30,13 @@ const MaxTransactItems = 100
 // again. Its code is EConflict, so a caller that does not handle it retries.
 var ErrAlreadyProcessed = &switchboard.Error{Code: switchboard.EConflict, Message: "event already processed"}
 
+// ErrAssigneeUnavailable is what ApplyInbound returns when the member the
+// event assigns the conversation to is no longer active and online in the
+// store. The router picks assignees from a member list it caches for
+// seconds, so a member deactivated or gone offline meanwhile is caught here;
+// it then reads the members again and decides again. Its code is EConflict.
+var ErrAssigneeUnavailable = &switchboard.Error{Code: switchboard.EConflict, Message: "the assignee is no longer active and online"}
+
 // MessageRef names one stored message.
 type MessageRef struct {
 	TeamID         string `dynamodbav:"TeamID"`
@@ -69,12 +76,19 @@ type InboundWrite struct {
 	// TagLogs record the tags the event put on the contact (004), in the
 	// contact's partition.
 	TagLogs []*switchboard.TagLog
+	// Assignee is the member the event assigns the conversation to, if any:
+	// the write then also checks that the stored member is still active and
+	// not offline (ErrAssigneeUnavailable otherwise).
+	Assignee string
 }
 
 // ItemCount is how many items ApplyInbound writes for w, which must stay
 // within MaxTransactItems.
 func (w *InboundWrite) ItemCount() int {
 	n := 1 + len(w.Messages) + len(w.ReadMarks) + len(w.AssignStates) + len(w.TagLogs)
+	if w.Assignee != "" {
+		n++
+	}
 	if w.Contact != nil {
 		n++
 	}
@@ -159,6 +173,9 @@ func (s *Store) ApplyInbound(ctx context.Context, w *InboundWrite) error {
 	if len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
 		return ErrAlreadyProcessed
 	}
+	if w.Assignee != "" && len(reasons) == len(items) && reasons[len(reasons)-1] == "ConditionalCheckFailed" {
+		return ErrAssigneeUnavailable
+	}
 	for _, r := range reasons {
 		if r == "ConditionalCheckFailed" {
 			return switchboard.Wrap(switchboard.EConflict, err, "the contact or conversation changed concurrently; decide again")
@@ -176,7 +193,8 @@ func (s *Store) ApplyInbound(ctx context.Context, w *InboundWrite) error {
 }
 
 // inboundItems builds the transaction of ApplyInbound; the claim comes first,
-// so its index in the cancellation reasons is 0.
+// so its index in the cancellation reasons is 0, and the assignee's check
+// last.
 func (s *Store) inboundItems(w *InboundWrite) ([]types.TransactWriteItem, error) {
 	if !validKeyPart(w.TeamID) || !validKeyPart(w.ChannelID) || !validKeyPart(w.ConversationID) || w.EventID == "" {
 		return nil, switchboard.Errorf(switchboard.EInvalid, "inbound write needs a team, channel, conversation and event id")
@@ -248,6 +266,21 @@ func (s *Store) inboundItems(w *InboundWrite) ([]types.TransactWriteItem, error)
 			return nil, err
 		}
 		items = append(items, put)
+	}
+	if w.Assignee != "" {
+		if !validKeyPart(w.Assignee) {
+			return nil, switchboard.Errorf(switchboard.EInvalid, "assignee id %q is malformed", w.Assignee)
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:                aws.String(s.table),
+			Key:                      memberKey(w.TeamID, w.Assignee).av(),
+			ConditionExpression:      aws.String("#active = :true AND #status <> :offline"),
+			ExpressionAttributeNames: map[string]string{"#active": "Active", "#status": "Status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":true":    &types.AttributeValueMemberBOOL{Value: true},
+				":offline": &types.AttributeValueMemberS{Value: string(switchboard.MemberOffline)},
+			},
+		}})
 	}
 	return items, nil
 }

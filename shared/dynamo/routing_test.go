@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -331,5 +332,56 @@ func TestAssignSettings(t *testing.T) {
 	must(t, err)
 	if other.WorkingHours {
 		t.Error("another team's switch is on")
+	}
+}
+
+// TestApplyInboundChecksTheAssignee: the router picks assignees from a cached
+// member list, so the write checks the stored member. One deactivated, gone
+// offline, deleted or never created refuses the whole write.
+func TestApplyInboundChecksTheAssignee(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, newClock().Now)
+	const team = "T1"
+	must(t, s.CreateMember(ctx, &switchboard.Member{ID: "amy", TeamID: team, Name: "Amy", Role: switchboard.RoleCSAgent, Active: true, Status: switchboard.MemberOnline}))
+	tests := []struct {
+		name   string
+		change func(m *switchboard.Member)
+		delete bool
+		member string
+		want   error
+	}{
+		{"active and online", nil, false, "amy", nil},
+		{"away still takes conversations", func(m *switchboard.Member) { m.Status = switchboard.MemberAway }, false, "amy", nil},
+		{"gone offline", func(m *switchboard.Member) { m.Status = switchboard.MemberOffline }, false, "amy", dynamo.ErrAssigneeUnavailable},
+		{"deactivated", func(m *switchboard.Member) { m.Status, m.Active = switchboard.MemberOnline, false }, false, "amy", dynamo.ErrAssigneeUnavailable},
+		{"deleted", nil, true, "amy", dynamo.ErrAssigneeUnavailable},
+		{"never existed", nil, false, "bob", dynamo.ErrAssigneeUnavailable},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.change != nil {
+				_, err := s.UpdateMember(ctx, team, "amy", func(m *switchboard.Member) (*switchboard.Member, error) { tt.change(m); return m, nil })
+				must(t, err)
+			}
+			if tt.delete {
+				must(t, s.DeleteMember(ctx, team, "amy"))
+			}
+			channel := fmt.Sprintf("C%d", i)
+			w := routingFixture(team, channel, "ev1", t0)
+			w.Assignee = tt.member
+			w.Conversation.Status, w.Conversation.PendingKind, w.Conversation.FollowerID = switchboard.StatusInProgress, "", tt.member
+			if got, want := w.ItemCount(), 1+2+2+1+6+1; got != want {
+				t.Errorf("ItemCount = %d, want %d with the assignee's check", got, want)
+			}
+			err := s.ApplyInbound(ctx, w)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Fatalf("ApplyInbound = %v, want %v", err, tt.want)
+			}
+			_, conv, err := s.LoadInbound(ctx, team, w.ConversationID)
+			must(t, err)
+			if got, want := conv != nil, tt.want == nil; got != want {
+				t.Errorf("conversation written = %v, want %v", got, want)
+			}
+		})
 	}
 }

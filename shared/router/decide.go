@@ -272,8 +272,13 @@ func (r *Router) decideMessage(ctx context.Context, p *plan, e *switchboard.Inbo
 		// Assign refuses a conversation that is not pending (a closed
 		// collaboration comes back in progress to its participants): then
 		// nobody is assigned and the rotation does not advance.
-		if err := conv.Assign(assignee, now); err == nil && assignSt != nil {
-			w.AssignStates = append(w.AssignStates, assignSt)
+		if err := conv.Assign(assignee, now); err == nil {
+			// The member came from a cached list: the write checks that
+			// they are still active and online.
+			w.Assignee = assignee.ID
+			if assignSt != nil {
+				w.AssignStates = append(w.AssignStates, assignSt)
+			}
 		}
 	}
 

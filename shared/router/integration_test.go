@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -664,5 +665,47 @@ func TestAutoEndIntegration(t *testing.T) {
 	s.mu.Unlock()
 	if got, want := purpose, switchboard.PurposeSystem; got != want {
 		t.Errorf("survey purpose = %q, want %q", got, want)
+	}
+}
+
+// TestIntegrationStaleAssignee deactivates the member a sequential rule would
+// pick next while the router's member cache still has them active: the
+// write's check refuses them, the router reads the members again and assigns
+// the conversation to someone who can take it.
+func TestIntegrationStaleAssignee(t *testing.T) {
+	s := newStack(t, nil)
+	ctx := context.Background()
+	for _, m := range []*switchboard.Member{agentA, agentB} {
+		c := *m
+		if err := s.store.CreateMember(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := nowEvent(textEvent(lineCh, "ev-stale-1", "buy"))
+	if err := s.router.Route(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	// The cache now holds both, active; agentB is next in the rotation.
+	if _, err := s.store.UpdateMember(ctx, team, "agentB", func(m *switchboard.Member) (*switchboard.Member, error) {
+		m.Active = false
+		return m, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	second := nowEvent(textEvent(lineCh, "ev-stale-2", "buy"))
+	second.CustomerID = "U2"
+	if err := s.router.Route(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	followers := map[string]string{}
+	for _, user := range []string{"U1", "U2"} {
+		_, conv, err := s.store.LoadInbound(ctx, team, dynamo.ContactID(team, lineCh.ID, user))
+		if err != nil {
+			t.Fatal(err)
+		}
+		followers[user] = conv.FollowerID
+	}
+	if want := map[string]string{"U1": "agentA", "U2": "agentA"}; !maps.Equal(followers, want) {
+		t.Errorf("followers = %v, want %v: the deactivated agentB must not be assigned", followers, want)
 	}
 }

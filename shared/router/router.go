@@ -304,6 +304,13 @@ func (r *Router) route(ctx context.Context, e *switchboard.InboundEvent, receive
 			r.count(ch, map[string]float64{"Duplicates": 1})
 			log.InfoContext(ctx, "event already processed; finishing its outbox")
 			return r.redeliver(ctx, e, ch, convID, receives, log)
+		case errors.Is(err, dynamo.ErrAssigneeUnavailable):
+			// The cached member list is behind: read it again before
+			// deciding again, or the same member would be picked.
+			r.members.Forget(e.TeamID)
+			r.count(ch, map[string]float64{"StaleAssignees": 1})
+			lastErr = err
+			log.InfoContext(ctx, "the chosen assignee is no longer active and online; deciding again", slog.Int("attempt", attempt+1))
 		case switchboard.ErrorCode(err) == switchboard.EConflict || switchboard.ErrorCode(err) == switchboard.EUnavailable:
 			lastErr = err
 			log.DebugContext(ctx, "lost a race; deciding again", slog.Int("attempt", attempt+1), slog.String("error", err.Error()))
