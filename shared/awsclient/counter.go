@@ -44,7 +44,7 @@ func (c *RequestCounter) Add(cfg *aws.Config) {
 		// the end places it after the middleware that names the operation.
 		err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc(counterID,
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				c.countCall(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
+				c.count(ctx, &c.calls)
 				return next.HandleInitialize(ctx, in)
 			}), middleware.After)
 		if err != nil {
@@ -54,49 +54,40 @@ func (c *RequestCounter) Add(cfg *aws.Config) {
 		// end places it after signing, just before the request goes on the wire.
 		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc(counterID,
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-				c.count(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
+				c.count(ctx, &c.counts)
 				return next.HandleFinalize(ctx, in)
 			}), middleware.After)
 	})
 }
 
-func (c *RequestCounter) count(key string) {
+// count adds one to the operation of ctx in the tally *m (c.counts or
+// c.calls).
+func (c *RequestCounter) count(ctx context.Context, m *map[string]int) {
+	key := awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.counts == nil {
-		c.counts = map[string]int{}
+	if *m == nil {
+		*m = map[string]int{}
 	}
-	c.counts[key]++
+	(*m)[key]++
 }
 
-func (c *RequestCounter) countCall(key string) {
+// copyOf returns a copy of the tally *m, never nil.
+func (c *RequestCounter) copyOf(m *map[string]int) map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.calls == nil {
-		c.calls = map[string]int{}
-	}
-	c.calls[key]++
+	out := make(map[string]int, len(*m))
+	maps.Copy(out, *m)
+	return out
 }
 
 // Calls returns the operations called so far, each once however many attempts
 // it took, keyed like Snapshot. The map is a copy.
-func (c *RequestCounter) Calls() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]int, len(c.calls))
-	maps.Copy(out, c.calls)
-	return out
-}
+func (c *RequestCounter) Calls() map[string]int { return c.copyOf(&c.calls) }
 
 // Snapshot returns the attempts so far, keyed "Service.Operation" (for example
 // "DynamoDB.PutItem" or "SQS.SendMessageBatch"). The map is a copy.
-func (c *RequestCounter) Snapshot() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]int, len(c.counts))
-	maps.Copy(out, c.counts)
-	return out
-}
+func (c *RequestCounter) Snapshot() map[string]int { return c.copyOf(&c.counts) }
 
 // Total returns the number of attempts across every service and operation.
 func (c *RequestCounter) Total() int {

@@ -482,11 +482,7 @@ type conversationDetail struct {
 }
 
 func (h *Handler) getConversation(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	c, ct, err := h.loadConversation(ctx, v, r.param("id"))
+	v, c, ct, err := h.routeConversation(ctx, r)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
@@ -517,11 +513,7 @@ func (h *Handler) getConversation(ctx context.Context, r *request) (events.APIGa
 }
 
 func (h *Handler) listConversationMessages(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	c, _, err := h.loadConversation(ctx, v, r.param("id"))
+	v, c, _, err := h.routeConversation(ctx, r)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
@@ -1099,11 +1091,7 @@ func (h *Handler) sendMessage(ctx context.Context, r *request) (events.APIGatewa
 	if len(key) > maxIdempotencyKey {
 		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EInvalid, "Idempotency-Key must be at most %d characters", maxIdempotencyKey)
 	}
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	c, ct, err := h.loadConversation(ctx, v, r.param("id"))
+	v, c, ct, err := h.routeConversation(ctx, r)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}

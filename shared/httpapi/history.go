@@ -39,11 +39,7 @@ type historyList struct {
 // sees, oldest first, with members' names as they are now; a member deleted
 // since is shown by id.
 func (h *Handler) conversationHistory(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	c, _, err := h.loadConversation(ctx, v, r.param("id"))
+	v, c, _, err := h.routeConversation(ctx, r)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}

@@ -152,6 +152,20 @@ func (h *Handler) loadConversation(ctx context.Context, v *viewer, id string) (*
 	return c, ct, nil
 }
 
+// routeConversation loads the conversation a route's {id} names, for the
+// caller who must see it (404 otherwise, as if it did not exist).
+func (h *Handler) routeConversation(ctx context.Context, r *request) (*viewer, *switchboard.Conversation, *switchboard.Contact, error) {
+	v, err := h.viewer(ctx, r.caller)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, ct, err := h.loadConversation(ctx, v, r.param("id"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return v, c, ct, nil
+}
+
 // contactOf reads a contact, nil when it does not exist.
 func (h *Handler) contactOf(ctx context.Context, teamID, id string) (*switchboard.Contact, error) {
 	if id == "" {
