@@ -48,6 +48,7 @@ func (h *Handler) routeTable() []route {
 	const (
 		get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	)
+	replies, groups, assigns := h.replyRules(), h.ruleGroups(), h.assignRules()
 	rs := []route{
 		{method: get, pattern: "/v1/openapi.yaml", auth: authNone, handle: h.openAPI},
 		{method: post, pattern: "/v1/teams", auth: authAdminKey, handle: h.createTeam},
@@ -98,18 +99,18 @@ func (h *Handler) routeTable() []route {
 		{method: get, pattern: "/v1/contacts/{id}/tags/log", perm: switchboard.PermRead, action: "read contacts", handle: h.listTagLog},
 		{method: del, pattern: "/v1/contacts/{id}/tags/{tag}", perm: switchboard.PermRead, action: "untag contacts", handle: h.removeTag},
 
-		{method: get, pattern: "/v1/rules/replies", perm: switchboard.PermRead, action: "read rules", handle: h.listReplyRules},
-		{method: post, pattern: "/v1/rules/replies", perm: switchboard.PermManageRules, action: "change rules", handle: h.createReplyRule},
-		{method: patch, pattern: "/v1/rules/replies/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.updateReplyRule},
-		{method: del, pattern: "/v1/rules/replies/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.deleteReplyRule},
-		{method: get, pattern: "/v1/rules/groups", perm: switchboard.PermRead, action: "read rules", handle: h.listRuleGroups},
-		{method: post, pattern: "/v1/rules/groups", perm: switchboard.PermManageRules, action: "change rules", handle: h.createRuleGroup},
-		{method: patch, pattern: "/v1/rules/groups/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.updateRuleGroup},
-		{method: del, pattern: "/v1/rules/groups/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.deleteRuleGroup},
-		{method: get, pattern: "/v1/rules/assign", perm: switchboard.PermRead, action: "read rules", handle: h.listAssignRules},
-		{method: post, pattern: "/v1/rules/assign", perm: switchboard.PermManageRules, action: "change rules", handle: h.createAssignRule},
-		{method: patch, pattern: "/v1/rules/assign/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.updateAssignRule},
-		{method: del, pattern: "/v1/rules/assign/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: h.deleteAssignRule},
+		{method: get, pattern: "/v1/rules/replies", perm: switchboard.PermRead, action: "read rules", handle: replies.list(h)},
+		{method: post, pattern: "/v1/rules/replies", perm: switchboard.PermManageRules, action: "change rules", handle: replies.create(h)},
+		{method: patch, pattern: "/v1/rules/replies/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: replies.updater(h)},
+		{method: del, pattern: "/v1/rules/replies/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: replies.remove()},
+		{method: get, pattern: "/v1/rules/groups", perm: switchboard.PermRead, action: "read rules", handle: groups.list(h)},
+		{method: post, pattern: "/v1/rules/groups", perm: switchboard.PermManageRules, action: "change rules", handle: groups.create(h)},
+		{method: patch, pattern: "/v1/rules/groups/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: groups.updater(h)},
+		{method: del, pattern: "/v1/rules/groups/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: groups.remove()},
+		{method: get, pattern: "/v1/rules/assign", perm: switchboard.PermRead, action: "read rules", handle: assigns.list(h)},
+		{method: post, pattern: "/v1/rules/assign", perm: switchboard.PermManageRules, action: "change rules", handle: assigns.create(h)},
+		{method: patch, pattern: "/v1/rules/assign/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: assigns.updater(h)},
+		{method: del, pattern: "/v1/rules/assign/{id}", perm: switchboard.PermManageRules, action: "change rules", handle: assigns.remove()},
 		{method: get, pattern: "/v1/rules/autotag", perm: switchboard.PermRead, action: "read rules", handle: h.getAutoTag},
 		{method: put, pattern: "/v1/rules/autotag", perm: switchboard.PermManageRules, action: "change rules", handle: h.putAutoTag},
 

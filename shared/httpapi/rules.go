@@ -46,28 +46,134 @@ type ruleList[T any] struct {
 	Version int64 `json:"version"`
 }
 
-// ruleRefs are the team's channel and member ids, which rules must name.
-func (h *Handler) ruleRefs(ctx context.Context, teamID string, withMembers bool) (channels, members map[string]bool, err error) {
+// ruleContext is what validating a rule takes: the team's rule set, and the
+// ids of its channels (and members) that rules may name. The store checks the
+// set again when it writes, but only the API knows which channels and members
+// exist.
+type ruleContext struct {
+	set      *keyword.RuleSet
+	channels map[string]bool
+	members  map[string]bool
+}
+
+// ruleContext reads what validating a rule of teamID takes; members only
+// when the kind of rule names them.
+func (h *Handler) ruleContext(ctx context.Context, teamID string, withMembers bool) (*ruleContext, error) {
+	rs, err := h.rules.GetRuleSet(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
 	cs, err := h.channels.ListChannels(ctx, teamID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	channels = map[string]bool{}
+	rc := &ruleContext{set: rs, channels: map[string]bool{}}
 	for _, c := range cs {
-		channels[c.ID] = true
+		rc.channels[c.ID] = true
 	}
 	if !withMembers {
-		return channels, nil, nil
+		return rc, nil
 	}
 	ms, err := h.members.ListMembers(ctx, teamID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	members = map[string]bool{}
+	rc.members = map[string]bool{}
 	for _, m := range ms {
-		members[m.ID] = true
+		rc.members[m.ID] = true
 	}
-	return channels, members, nil
+	return rc, nil
+}
+
+// ruleKind is one kind of rule (auto-reply, auto-assign, group) for the four
+// routes every kind has. They differ only in these: where the kind's list is
+// in the set, how a body builds or edits one, how it is checked, and the
+// store's calls. In is the create body, Patch the update body.
+type ruleKind[T, In, Patch any] struct {
+	// withMembers says whether the check needs the team's member ids.
+	withMembers bool
+	items       func(rs *keyword.RuleSet) []T
+	build       func(in *In, id string) *T
+	// edit applies a patch. Saving an edited rule is how an operator repairs
+	// one marked invalid, so edit also clears the mark.
+	edit   func(cur *T, p *Patch)
+	check  func(rc *ruleContext, v *T) error
+	put    func(ctx context.Context, teamID string, v *T) error
+	update func(ctx context.Context, teamID, id string, fn func(*T) (*T, error)) (*T, error)
+	del    func(ctx context.Context, teamID, id string) error
+}
+
+// handler is the type of a route's handler.
+type handler = func(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error)
+
+// list answers the kind's rules with the version of the set they were read at.
+func (k ruleKind[T, In, Patch]) list(h *Handler) handler {
+	return func(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
+		rs, err := h.rules.GetRuleSet(ctx, r.caller.TeamID)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		items := k.items(rs)
+		if items == nil {
+			items = []T{}
+		}
+		return apigw.JSON(http.StatusOK, ruleList[T]{Items: items, Version: rs.Version}), nil
+	}
+}
+
+// create builds a rule from the body, checks it and stores it.
+func (k ruleKind[T, In, Patch]) create(h *Handler) handler {
+	return func(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
+		var in In
+		if err := decode(r, &in); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		v := k.build(&in, h.newID())
+		rc, err := h.ruleContext(ctx, r.caller.TeamID, k.withMembers)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if err := k.check(rc, v); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if err := k.put(ctx, r.caller.TeamID, v); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		return apigw.JSON(http.StatusCreated, v), nil
+	}
+}
+
+// updater applies the patch to the stored rule and checks the result inside
+// the store's optimistic update.
+func (k ruleKind[T, In, Patch]) updater(h *Handler) handler {
+	return func(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
+		var in Patch
+		if err := decode(r, &in); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		rc, err := h.ruleContext(ctx, r.caller.TeamID, k.withMembers)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		v, err := k.update(ctx, r.caller.TeamID, r.param("id"), func(cur *T) (*T, error) {
+			k.edit(cur, &in)
+			return cur, k.check(rc, cur)
+		})
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		return apigw.JSON(http.StatusOK, v), nil
+	}
+}
+
+// remove deletes the rule the route names.
+func (k ruleKind[T, In, Patch]) remove() handler {
+	return func(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
+		if err := k.del(ctx, r.caller.TeamID, r.param("id")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		return apigw.Empty(http.StatusNoContent), nil
+	}
 }
 
 // replyInput is the body of POST /v1/rules/replies.
@@ -113,85 +219,26 @@ func set[T any](to *T, from *T) {
 	}
 }
 
-func (h *Handler) listReplyRules(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	rs, err := h.rules.GetRuleSet(ctx, r.caller.TeamID)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
+// replyRules are the keyword auto-reply routes.
+func (h *Handler) replyRules() ruleKind[keyword.Rule, replyInput, replyPatch] {
+	return ruleKind[keyword.Rule, replyInput, replyPatch]{
+		items: func(rs *keyword.RuleSet) []keyword.Rule { return rs.Replies },
+		build: func(in *replyInput, id string) *keyword.Rule {
+			return &keyword.Rule{
+				ID: id, GroupID: in.GroupID, ChannelIDs: in.ChannelIDs,
+				Condition: keyword.Condition{Mode: in.Mode, Keywords: in.Keywords},
+				Statuses:  in.Statuses, Reply: in.Reply, Tags: in.Tags, Paused: in.Paused,
+			}
+		},
+		edit: func(cur *keyword.Rule, p *replyPatch) {
+			p.apply(cur)
+			cur.Invalid = false
+		},
+		check:  func(rc *ruleContext, v *keyword.Rule) error { return rc.set.CheckReply(v, rc.channels) },
+		put:    h.rules.PutReplyRule,
+		update: h.rules.UpdateReplyRule,
+		del:    h.rules.DeleteReplyRule,
 	}
-	items := rs.Replies
-	if items == nil {
-		items = []keyword.Rule{}
-	}
-	return apigw.JSON(http.StatusOK, ruleList[keyword.Rule]{Items: items, Version: rs.Version}), nil
-}
-
-func (h *Handler) createReplyRule(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	var in replyInput
-	if err := decode(r, &in); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	rule := &keyword.Rule{
-		ID: h.newID(), GroupID: in.GroupID, ChannelIDs: in.ChannelIDs,
-		Condition: keyword.Condition{Mode: in.Mode, Keywords: in.Keywords},
-		Statuses:  in.Statuses, Reply: in.Reply, Tags: in.Tags, Paused: in.Paused,
-	}
-	if err := h.checkRule(ctx, r.caller.TeamID, func(rs *keyword.RuleSet, channels, _ map[string]bool) error {
-		return rs.CheckReply(rule, channels)
-	}, false); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if err := h.rules.PutReplyRule(ctx, r.caller.TeamID, rule); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.JSON(http.StatusCreated, rule), nil
-}
-
-// checkRule validates a rule against the team's set and its channels (and
-// members) before the store writes it; the store checks the set again, but
-// only the API knows which channels and members exist.
-func (h *Handler) checkRule(ctx context.Context, teamID string, check func(rs *keyword.RuleSet, channels, members map[string]bool) error, withMembers bool) error {
-	rs, err := h.rules.GetRuleSet(ctx, teamID)
-	if err != nil {
-		return err
-	}
-	channels, members, err := h.ruleRefs(ctx, teamID, withMembers)
-	if err != nil {
-		return err
-	}
-	return check(rs, channels, members)
-}
-
-func (h *Handler) updateReplyRule(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	var in replyPatch
-	if err := decode(r, &in); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	teamID := r.caller.TeamID
-	rs, err := h.rules.GetRuleSet(ctx, teamID)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	channels, _, err := h.ruleRefs(ctx, teamID, false)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	rule, err := h.rules.UpdateReplyRule(ctx, teamID, r.param("id"), func(cur *keyword.Rule) (*keyword.Rule, error) {
-		in.apply(cur)
-		// Saving an edited rule is how an operator repairs one marked invalid.
-		cur.Invalid = false
-		return cur, rs.CheckReply(cur, channels)
-	})
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.JSON(http.StatusOK, rule), nil
-}
-
-func (h *Handler) deleteReplyRule(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	if err := h.rules.DeleteReplyRule(ctx, r.caller.TeamID, r.param("id")); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.Empty(http.StatusNoContent), nil
 }
 
 // groupInput is the body of POST /v1/rules/groups.
@@ -207,75 +254,32 @@ type groupPatch struct {
 	Enabled map[string]*bool `json:"enabled"`
 }
 
-func (h *Handler) listRuleGroups(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	rs, err := h.rules.GetRuleSet(ctx, r.caller.TeamID)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	items := rs.Groups
-	if items == nil {
-		items = []keyword.Group{}
-	}
-	return apigw.JSON(http.StatusOK, ruleList[keyword.Group]{Items: items, Version: rs.Version}), nil
-}
-
-func (h *Handler) createRuleGroup(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	var in groupInput
-	if err := decode(r, &in); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	g := &keyword.Group{ID: h.newID(), Name: in.Name, Enabled: in.Enabled}
-	if err := h.checkRule(ctx, r.caller.TeamID, func(rs *keyword.RuleSet, channels, _ map[string]bool) error {
-		return rs.CheckGroup(g, channels)
-	}, false); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if err := h.rules.PutRuleGroup(ctx, r.caller.TeamID, g); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.JSON(http.StatusCreated, g), nil
-}
-
-func (h *Handler) updateRuleGroup(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	var in groupPatch
-	if err := decode(r, &in); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	teamID := r.caller.TeamID
-	rs, err := h.rules.GetRuleSet(ctx, teamID)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	channels, _, err := h.ruleRefs(ctx, teamID, false)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	g, err := h.rules.UpdateRuleGroup(ctx, teamID, r.param("id"), func(cur *keyword.Group) (*keyword.Group, error) {
-		set(&cur.Name, in.Name)
-		if cur.Enabled == nil {
-			cur.Enabled = map[string]bool{}
-		}
-		for ch, on := range in.Enabled {
-			if on == nil {
-				delete(cur.Enabled, ch)
-			} else {
-				cur.Enabled[ch] = *on
+// ruleGroups are the routes of the groups both kinds of rule belong to.
+func (h *Handler) ruleGroups() ruleKind[keyword.Group, groupInput, groupPatch] {
+	return ruleKind[keyword.Group, groupInput, groupPatch]{
+		items: func(rs *keyword.RuleSet) []keyword.Group { return rs.Groups },
+		build: func(in *groupInput, id string) *keyword.Group {
+			return &keyword.Group{ID: id, Name: in.Name, Enabled: in.Enabled}
+		},
+		edit: func(cur *keyword.Group, p *groupPatch) {
+			set(&cur.Name, p.Name)
+			if cur.Enabled == nil {
+				cur.Enabled = map[string]bool{}
 			}
-		}
-		cur.Invalid = false
-		return cur, rs.CheckGroup(cur, channels)
-	})
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
+			for ch, on := range p.Enabled {
+				if on == nil {
+					delete(cur.Enabled, ch)
+				} else {
+					cur.Enabled[ch] = *on
+				}
+			}
+			cur.Invalid = false
+		},
+		check:  func(rc *ruleContext, v *keyword.Group) error { return rc.set.CheckGroup(v, rc.channels) },
+		put:    h.rules.PutRuleGroup,
+		update: h.rules.UpdateRuleGroup,
+		del:    h.rules.DeleteRuleGroup,
 	}
-	return apigw.JSON(http.StatusOK, g), nil
-}
-
-func (h *Handler) deleteRuleGroup(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	if err := h.rules.DeleteRuleGroup(ctx, r.caller.TeamID, r.param("id")); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.Empty(http.StatusNoContent), nil
 }
 
 // assignInput is the body of POST /v1/rules/assign.
@@ -322,70 +326,30 @@ func (p *assignPatch) apply(r *keyword.AssignRule) {
 	set(&r.Paused, p.Paused)
 }
 
-func (h *Handler) listAssignRules(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	rs, err := h.rules.GetRuleSet(ctx, r.caller.TeamID)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
+// assignRules are the keyword auto-assign routes; their rules name members.
+func (h *Handler) assignRules() ruleKind[keyword.AssignRule, assignInput, assignPatch] {
+	return ruleKind[keyword.AssignRule, assignInput, assignPatch]{
+		withMembers: true,
+		items:       func(rs *keyword.RuleSet) []keyword.AssignRule { return rs.Assign },
+		build: func(in *assignInput, id string) *keyword.AssignRule {
+			return &keyword.AssignRule{
+				ID: id, GroupID: in.GroupID, ChannelIDs: in.ChannelIDs,
+				Condition: keyword.Condition{Mode: in.Mode, Keywords: in.Keywords},
+				Target:    in.Target, MemberIDs: in.MemberIDs, Role: in.Role, BranchID: in.BranchID,
+				Order: in.Order, Tags: in.Tags, Paused: in.Paused,
+			}
+		},
+		edit: func(cur *keyword.AssignRule, p *assignPatch) {
+			p.apply(cur)
+			cur.Invalid = false
+		},
+		check: func(rc *ruleContext, v *keyword.AssignRule) error {
+			return rc.set.CheckAssign(v, rc.channels, rc.members)
+		},
+		put:    h.rules.PutAssignRule,
+		update: h.rules.UpdateAssignRule,
+		del:    h.rules.DeleteAssignRule,
 	}
-	items := rs.Assign
-	if items == nil {
-		items = []keyword.AssignRule{}
-	}
-	return apigw.JSON(http.StatusOK, ruleList[keyword.AssignRule]{Items: items, Version: rs.Version}), nil
-}
-
-func (h *Handler) createAssignRule(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	var in assignInput
-	if err := decode(r, &in); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	rule := &keyword.AssignRule{
-		ID: h.newID(), GroupID: in.GroupID, ChannelIDs: in.ChannelIDs,
-		Condition: keyword.Condition{Mode: in.Mode, Keywords: in.Keywords},
-		Target:    in.Target, MemberIDs: in.MemberIDs, Role: in.Role, BranchID: in.BranchID,
-		Order: in.Order, Tags: in.Tags, Paused: in.Paused,
-	}
-	if err := h.checkRule(ctx, r.caller.TeamID, func(rs *keyword.RuleSet, channels, members map[string]bool) error {
-		return rs.CheckAssign(rule, channels, members)
-	}, true); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if err := h.rules.PutAssignRule(ctx, r.caller.TeamID, rule); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.JSON(http.StatusCreated, rule), nil
-}
-
-func (h *Handler) updateAssignRule(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	var in assignPatch
-	if err := decode(r, &in); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	teamID := r.caller.TeamID
-	rs, err := h.rules.GetRuleSet(ctx, teamID)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	channels, members, err := h.ruleRefs(ctx, teamID, true)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	rule, err := h.rules.UpdateAssignRule(ctx, teamID, r.param("id"), func(cur *keyword.AssignRule) (*keyword.AssignRule, error) {
-		in.apply(cur)
-		cur.Invalid = false
-		return cur, rs.CheckAssign(cur, channels, members)
-	})
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.JSON(http.StatusOK, rule), nil
-}
-
-func (h *Handler) deleteAssignRule(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	if err := h.rules.DeleteAssignRule(ctx, r.caller.TeamID, r.param("id")); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return apigw.Empty(http.StatusNoContent), nil
 }
 
 // autoTagView is the body of the auto-tag routes.
