@@ -3,42 +3,16 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/switchboard-chat/switchboard/shared/awsclient"
-	"github.com/switchboard-chat/switchboard/shared/config"
-	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/httpapi"
 	"github.com/switchboard-chat/switchboard/shared/outbound"
 	"github.com/switchboard-chat/switchboard/shared/remarketing"
-	"github.com/switchboard-chat/switchboard/shared/telemetry"
+	"github.com/switchboard-chat/switchboard/shared/startup"
 )
 
-func main() {
-	env := config.FromOS()
-	logger := telemetry.NewLogger(os.Stdout, env.LogLevel).With(slog.String("function", "api"))
-	h, err := build(context.Background(), env, logger)
-	if err != nil {
-		logger.Error("api cannot start", slog.String("error", err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { startup.Run("api", build) }
 
-func build(ctx context.Context, env config.Env, logger *slog.Logger) (*httpapi.Handler, error) {
-	vars, err := env.Require("TABLE_NAME")
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := awsclient.Load(ctx, awsclient.Options{})
-	if err != nil {
-		return nil, err
-	}
-	store := dynamo.New(awsclient.DynamoDB(cfg, env.DynamoDBEndpoint), vars["TABLE_NAME"])
+func build(f *startup.Function) any {
+	store, logger := f.Store, f.Logger
 	// The API configures cart remarketing and payment reminders and reads
 	// their statistics; it sends none of their messages (timer-fire does), so
 	// the service gets no senders.
@@ -64,9 +38,9 @@ func build(ctx context.Context, env config.Env, logger *slog.Logger) (*httpapi.H
 		Settings:       store,
 		Automations:    automations,
 		SiteKeys:       store,
-		Senders:        outbound.Senders(outbound.EnvConfig(env.Get)),
-		AdminTokenHash: env.Get("ADMIN_TOKEN_HASH"),
-		PublicBaseURL:  env.Get("PUBLIC_BASE_URL"),
+		Senders:        outbound.Senders(outbound.EnvConfig(f.Env.Get)),
+		AdminTokenHash: f.Env.Get("ADMIN_TOKEN_HASH"),
+		PublicBaseURL:  f.Env.Get("PUBLIC_BASE_URL"),
 		Logger:         logger,
-	}), nil
+	}).Handle
 }

@@ -5,41 +5,15 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/switchboard-chat/switchboard/shared/awsclient"
-	"github.com/switchboard-chat/switchboard/shared/config"
-	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/remarketing"
-	"github.com/switchboard-chat/switchboard/shared/telemetry"
+	"github.com/switchboard-chat/switchboard/shared/startup"
 )
 
-func main() {
-	env := config.FromOS()
-	logger := telemetry.NewLogger(os.Stdout, env.LogLevel).With(slog.String("function", "cart"))
-	h, err := build(context.Background(), env, logger)
-	if err != nil {
-		logger.Error("cart cannot start", slog.String("error", err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { startup.Run("cart", build) }
 
-func build(ctx context.Context, env config.Env, logger *slog.Logger) (*remarketing.Handler, error) {
-	vars, err := env.Require("TABLE_NAME")
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := awsclient.Load(ctx, awsclient.Options{})
-	if err != nil {
-		return nil, err
-	}
-	store := dynamo.New(awsclient.DynamoDB(cfg, env.DynamoDBEndpoint), vars["TABLE_NAME"])
-	metrics := telemetry.NewMetrics(os.Stdout, "cart", nil)
+func build(f *startup.Function) any {
+	store, logger := f.Store, f.Logger
+	metrics := f.Metrics()
 	// The pixel sends nothing itself: reminders go out from timer-fire, so
 	// this function has no senders.
 	svc := remarketing.New(remarketing.Config{
@@ -48,7 +22,7 @@ func build(ctx context.Context, env config.Env, logger *slog.Logger) (*remarketi
 		Stats:       store,
 		Payments:    store,
 		Timers:      store,
-		ClickSecret: []byte(env.Get("CLICK_SECRET")),
+		ClickSecret: []byte(f.Env.Get("CLICK_SECRET")),
 		Logger:      logger,
 		Metrics:     metrics,
 	})
@@ -57,5 +31,5 @@ func build(ctx context.Context, env config.Env, logger *slog.Logger) (*remarketi
 		SiteKeys: store,
 		Logger:   logger,
 		Metrics:  metrics,
-	}), nil
+	}).Handle
 }

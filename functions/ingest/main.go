@@ -3,50 +3,24 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/switchboard-chat/switchboard/shared/awsclient"
-	"github.com/switchboard-chat/switchboard/shared/config"
-	"github.com/switchboard-chat/switchboard/shared/dynamo"
 	"github.com/switchboard-chat/switchboard/shared/ingest"
 	"github.com/switchboard-chat/switchboard/shared/queue"
-	"github.com/switchboard-chat/switchboard/shared/telemetry"
+	"github.com/switchboard-chat/switchboard/shared/startup"
 )
 
-func main() {
-	env := config.FromOS()
-	logger := telemetry.NewLogger(os.Stdout, env.LogLevel).With(slog.String("function", "ingest"))
-	h, err := build(context.Background(), env, logger)
-	if err != nil {
-		logger.Error("ingest cannot start", slog.String("error", err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { startup.Run("ingest", build, "INBOUND_QUEUE_URL") }
 
-func build(ctx context.Context, env config.Env, logger *slog.Logger) (*ingest.Handler, error) {
-	vars, err := env.Require("TABLE_NAME", "INBOUND_QUEUE_URL")
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := awsclient.Load(ctx, awsclient.Options{})
-	if err != nil {
-		return nil, err
-	}
-	store := dynamo.New(awsclient.DynamoDB(cfg, env.DynamoDBEndpoint), vars["TABLE_NAME"])
+func build(f *startup.Function) any {
+	store, logger := f.Store, f.Logger
 	pub := &queue.InboundPublisher{
-		Queue:     vars["INBOUND_QUEUE_URL"],
-		Publisher: queue.New(awsclient.SQS(cfg, env.SQSEndpoint)),
+		Queue:     f.Vars["INBOUND_QUEUE_URL"],
+		Publisher: queue.New(f.SQS()),
 	}
 	return ingest.New(ingest.Config{
 		Channels:  store,
 		Webhooks:  ingest.Platforms(),
 		Publisher: pub,
 		Logger:    logger,
-		Metrics:   telemetry.NewMetrics(os.Stdout, "ingest", nil),
-	}), nil
+		Metrics:   f.Metrics(),
+	}).Handle
 }
