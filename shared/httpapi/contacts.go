@@ -38,24 +38,54 @@ var (
 	contactPhoneRE = regexp.MustCompile(`^\+?[0-9][0-9 ().\-]{2,29}$`)
 )
 
-// loadContact reads a contact the viewer sees, with its conversation (nil
-// when it has none yet); a contact the viewer may not see is 404.
-func (h *Handler) loadContact(ctx context.Context, v *viewer, id string) (*switchboard.Contact, *switchboard.Conversation, error) {
-	ct, err := h.contacts.GetContact(ctx, v.TeamID, id)
+// routeContact reads the contact a route's {id} names, for the caller who
+// must see it, with its conversation (nil when it has none yet); a contact
+// the caller may not see is 404.
+func (h *Handler) routeContact(ctx context.Context, r *request) (*viewer, *switchboard.Contact, *switchboard.Conversation, error) {
+	v, err := h.viewer(ctx, r.caller)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	ct, err := h.contacts.GetContact(ctx, v.TeamID, r.param("id"))
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	c, err := h.conversations.GetConversation(ctx, v.TeamID, ct.ID)
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.ENotFound:
 		c = nil
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if !v.seesContact(ct, c) {
-		return nil, nil, switchboard.Errorf(switchboard.ENotFound, "contact not found")
+		return nil, nil, nil, switchboard.Errorf(switchboard.ENotFound, "contact not found")
 	}
-	return ct, c, nil
+	return v, ct, c, nil
+}
+
+// editContact applies edit to the contact a route's {id} names inside the
+// store's optimistic update, checking again that the caller sees it, and
+// stamps the change with now, which it returns for the caller's records.
+func (h *Handler) editContact(ctx context.Context, r *request, edit func(cur *switchboard.Contact, now time.Time) error) (*viewer, *switchboard.Contact, time.Time, error) {
+	v, ct, conv, err := h.routeContact(ctx, r)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	now := h.now().UTC()
+	upd, err := h.contacts.UpdateContact(ctx, v.TeamID, ct.ID, func(cur *switchboard.Contact) (*switchboard.Contact, error) {
+		if !v.seesContact(cur, conv) {
+			return nil, switchboard.Errorf(switchboard.ENotFound, "contact not found")
+		}
+		if err := edit(cur, now); err != nil {
+			return nil, err
+		}
+		cur.UpdatedAt = now
+		return cur, nil
+	})
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	return v, upd, now, nil
 }
 
 // reindex puts the contact's details into its conversation's search text (the
@@ -73,11 +103,7 @@ func (h *Handler) reindex(ctx context.Context, ct *switchboard.Contact) error {
 }
 
 func (h *Handler) getContact(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	ct, _, err := h.loadContact(ctx, v, r.param("id"))
+	_, ct, _, err := h.routeContact(ctx, r)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
@@ -232,24 +258,8 @@ func (h *Handler) updateContact(ctx context.Context, r *request) (events.APIGate
 	if err := decode(r, &in); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	ct, conv, err := h.loadContact(ctx, v, r.param("id"))
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	now := h.now().UTC()
-	upd, err := h.contacts.UpdateContact(ctx, v.TeamID, ct.ID, func(cur *switchboard.Contact) (*switchboard.Contact, error) {
-		if !v.seesContact(cur, conv) {
-			return nil, switchboard.Errorf(switchboard.ENotFound, "contact not found")
-		}
-		if err := in.apply(cur); err != nil {
-			return nil, err
-		}
-		cur.UpdatedAt = now
-		return cur, nil
+	_, upd, _, err := h.editContact(ctx, r, func(cur *switchboard.Contact, _ time.Time) error {
+		return in.apply(cur)
 	})
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -285,26 +295,13 @@ func (h *Handler) addTags(ctx context.Context, r *request) (events.APIGatewayV2H
 	if len(tags) == 0 || len(tags) > maxTagsPerRequest {
 		return events.APIGatewayV2HTTPResponse{}, switchboard.Errorf(switchboard.EInvalid, "tags must list 1 to %d tags", maxTagsPerRequest)
 	}
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	ct, conv, err := h.loadContact(ctx, v, r.param("id"))
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	now := h.now().UTC()
-	upd, err := h.contacts.UpdateContact(ctx, v.TeamID, ct.ID, func(cur *switchboard.Contact) (*switchboard.Contact, error) {
-		if !v.seesContact(cur, conv) {
-			return nil, switchboard.Errorf(switchboard.ENotFound, "contact not found")
-		}
+	v, upd, now, err := h.editContact(ctx, r, func(cur *switchboard.Contact, now time.Time) error {
 		for _, t := range tags {
 			if err := cur.AddTag(t, now); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		cur.UpdatedAt = now
-		return cur, nil
+		return nil
 	})
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -327,25 +324,12 @@ func (h *Handler) addTags(ctx context.Context, r *request) (events.APIGatewayV2H
 
 // removeTag takes a tag off a contact and deletes its log records (004).
 func (h *Handler) removeTag(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error) {
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	ct, conv, err := h.loadContact(ctx, v, r.param("id"))
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
 	tag := r.param("tag")
-	now := h.now().UTC()
-	upd, err := h.contacts.UpdateContact(ctx, v.TeamID, ct.ID, func(cur *switchboard.Contact) (*switchboard.Contact, error) {
-		if !v.seesContact(cur, conv) {
-			return nil, switchboard.Errorf(switchboard.ENotFound, "contact not found")
-		}
+	v, upd, _, err := h.editContact(ctx, r, func(cur *switchboard.Contact, _ time.Time) error {
 		if !cur.RemoveTag(tag) {
-			return nil, switchboard.Errorf(switchboard.ENotFound, "the contact has no tag %q", tag)
+			return switchboard.Errorf(switchboard.ENotFound, "the contact has no tag %q", tag)
 		}
-		cur.UpdatedAt = now
-		return cur, nil
+		return nil
 	})
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -371,11 +355,7 @@ func (h *Handler) listTagLog(ctx context.Context, r *request) (events.APIGateway
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	v, err := h.viewer(ctx, r.caller)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	ct, _, err := h.loadContact(ctx, v, r.param("id"))
+	v, ct, _, err := h.routeContact(ctx, r)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
