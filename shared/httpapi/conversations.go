@@ -566,26 +566,22 @@ func (h *Handler) act(ctx context.Context, v *viewer, id, what string, apply app
 	if err := h.syncCollaborations(ctx, c, before); err != nil {
 		return nil, nil, err
 	}
-	h.postSystemMessages(ctx, c, c.HistorySince(recorded))
+	h.postSystemMessages(ctx, v, c, c.HistorySince(recorded))
 	return c, ct, nil
 }
 
 // postSystemMessages adds to the conversation the system messages of what a
 // change recorded ("Jess 加入了協作對話。"). The change is committed by then, so
 // a failure is logged and the change stands: its status record has it.
-func (h *Handler) postSystemMessages(ctx context.Context, c *switchboard.Conversation, entries []switchboard.HistoryEntry) {
-	var name func(string) string
+func (h *Handler) postSystemMessages(ctx context.Context, v *viewer, c *switchboard.Conversation, entries []switchboard.HistoryEntry) {
 	for _, e := range entries {
 		if !e.HasSystemMessage() {
 			continue
 		}
-		if name == nil {
-			n, err := h.memberNames(ctx, c.TeamID)
-			if err != nil {
-				h.systemMessageFailed(ctx, c, err)
-				return
-			}
-			name = n
+		name, err := h.memberNames(ctx, v)
+		if err != nil {
+			h.systemMessageFailed(ctx, c, err)
+			return
 		}
 		m := &switchboard.Message{
 			ID: h.newID(), TeamID: c.TeamID, ConversationID: c.ID, ContactID: c.ContactID,
@@ -603,25 +599,6 @@ func (h *Handler) systemMessageFailed(ctx context.Context, c *switchboard.Conver
 	h.log.WarnContext(ctx, "system message not added to the conversation",
 		slog.String("requestId", apigw.RequestIDFromContext(ctx)), slog.String("teamId", c.TeamID),
 		slog.String("conversationId", c.ID), slog.String("error", err.Error()))
-}
-
-// memberNames returns a lookup of the team's members' names that falls back
-// to the id for a member who is gone.
-func (h *Handler) memberNames(ctx context.Context, teamID string) (func(string) string, error) {
-	ms, err := h.members.ListMembers(ctx, teamID)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]string, len(ms))
-	for _, m := range ms {
-		names[m.ID] = m.Name
-	}
-	return func(id string) string {
-		if n := names[id]; n != "" {
-			return n
-		}
-		return id
-	}, nil
 }
 
 // syncCollaborations writes the entries of the conversation's collaborators

@@ -45,7 +45,7 @@ func (h *Handler) conversationHistory(ctx context.Context, r *request) (events.A
 	}
 	name := func(id string) string { return id }
 	if len(c.History) > 0 {
-		if name, err = h.memberNames(ctx, v.TeamID); err != nil {
+		if name, err = h.memberNames(ctx, v); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 	}

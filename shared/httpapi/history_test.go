@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/switchboard-chat/switchboard/shared/switchboard"
@@ -128,5 +129,37 @@ func TestSystemMessageFailureKeepsTheChange(t *testing.T) {
 	}
 	if !strings.Contains(hs.logs.String(), "system message not added to the conversation") || !strings.Contains(hs.logs.String(), "dynamodb is down") {
 		t.Errorf("logs = %s, want the failure", hs.logs.String())
+	}
+}
+
+// TestBulkSystemMessagesListMembersOnce: a bulk transfer posts a system
+// message on each conversation, reading the team's member names once for
+// the whole request.
+func TestBulkSystemMessagesListMembersOnce(t *testing.T) {
+	hs := newHarness(t)
+	token := inboxScene(hs, switchboard.RoleSupervisor)
+	ids := []string{"b1", "b2", "b3"}
+	for _, id := range ids {
+		hs.inbox.addConversation(followedConv(id, "m-other"))
+	}
+	var lists atomic.Int32
+	list := hs.members.listMembers
+	hs.members.listMembers = func(ctx context.Context, teamID string) ([]*switchboard.Member, error) {
+		lists.Add(1)
+		return list(ctx, teamID)
+	}
+	var out bulkOutcome
+	decodeBody(t, hs.call("POST", "/v1/conversations/bulk", token, `{"action":"transfer","to":"m-target","ids":["b1","b2","b3"]}`), &out)
+	if out.Succeeded != 3 {
+		t.Fatalf("bulk transfer: %+v", out)
+	}
+	for _, id := range ids {
+		msgs := hs.inbox.messagesOf(teamA, id)
+		if len(msgs) != 1 || msgs[0].Direction != switchboard.System || msgs[0].Text != "Target 跟進了對話。" {
+			t.Errorf("%s: messages %+v, want the one system message", id, msgs)
+		}
+	}
+	if got, want := lists.Load(), int32(1); got != want {
+		t.Errorf("ListMembers called %d times, want %d", got, want)
 	}
 }

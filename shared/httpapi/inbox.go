@@ -59,6 +59,37 @@ type MessageStore interface {
 type viewer struct {
 	Caller
 	member *switchboard.Member
+
+	// The team's member names, read once per request (names): a bulk
+	// action posting system messages on 20 conversations lists the members
+	// once, not 20 times.
+	namesOnce sync.Once
+	names     func(memberID string) string
+	namesErr  error
+}
+
+// memberNames returns a lookup of the team's member names that falls back to
+// the id for a member who is gone, reading the members on first use in the
+// request.
+func (h *Handler) memberNames(ctx context.Context, v *viewer) (func(string) string, error) {
+	v.namesOnce.Do(func() {
+		ms, err := h.members.ListMembers(ctx, v.TeamID)
+		if err != nil {
+			v.namesErr = err
+			return
+		}
+		names := make(map[string]string, len(ms))
+		for _, m := range ms {
+			names[m.ID] = m.Name
+		}
+		v.names = func(id string) string {
+			if n := names[id]; n != "" {
+				return n
+			}
+			return id
+		}
+	})
+	return v.names, v.namesErr
 }
 
 // viewer loads the caller's member, whose id, branch and activity decide what
