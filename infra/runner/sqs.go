@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -68,7 +69,16 @@ type poller struct {
 	mu       sync.Mutex
 	seq      map[string]string // message id -> synthesised sequence number
 	seqCount uint64
-	timers   map[*time.Timer]struct{}
+
+	// expiries are failed FIFO batches waiting to be made visible again
+	// (scheduleExpiry). Only the queue's one poller goroutine touches them.
+	expiries []expiry
+}
+
+// expiry is a failed FIFO batch to make visible again at due.
+type expiry struct {
+	due  time.Time
+	msgs []types.Message
 }
 
 // groupLocks holds the FIFO message groups that are in a batch being
@@ -118,18 +128,21 @@ func (p *poller) run(ctx context.Context) {
 		wg.Go(func() { p.loop(ctx) })
 	}
 	wg.Wait()
-	p.mu.Lock()
-	for t := range p.timers {
-		t.Stop()
-	}
-	p.mu.Unlock()
 }
 
 func (p *poller) loop(ctx context.Context) {
 	backoff := time.Second
 	var lastLogged time.Time
 	for ctx.Err() == nil {
-		msgs, err := p.receiveBatch(ctx)
+		// Failed FIFO batches are released between receives, never during
+		// one (see scheduleExpiry); a receive waits no longer than the next
+		// release is due.
+		p.releaseDue(context.WithoutCancel(ctx))
+		wait := p.wait
+		if len(p.expiries) > 0 {
+			wait = max(min(wait, time.Until(p.expiries[0].due)), 0)
+		}
+		msgs, err := p.receiveBatch(ctx, wait)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -147,21 +160,29 @@ func (p *poller) loop(ctx context.Context) {
 			continue
 		}
 		backoff = time.Second
-		if len(msgs) > 0 {
+		switch {
+		case len(msgs) > 0:
 			p.process(ctx, msgs, time.Now())
+		case wait < time.Second:
+			// A short poll found nothing: sleep until the release is due
+			// rather than poll again at once.
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
 		}
 	}
 }
 
-// receiveBatch receives up to BatchSize messages. With a batching window on a
+// receiveBatch receives up to BatchSize messages, long-polling for up to
+// wait (in whole seconds, as SQS counts them). With a batching window on a
 // standard queue it keeps receiving until the batch is full or the window
 // has passed, as Lambda does.
-func (p *poller) receiveBatch(ctx context.Context) ([]types.Message, error) {
+func (p *poller) receiveBatch(ctx context.Context, wait time.Duration) ([]types.Message, error) {
 	var out []types.Message
 	deadline := time.Now().Add(p.spec.Window)
 	for {
 		want := min(p.spec.BatchSize-len(out), maxSQSBatchPerPoll)
-		wait := p.wait
 		if len(out) > 0 {
 			wait = min(wait, time.Until(deadline))
 		}
@@ -219,7 +240,7 @@ func (p *poller) process(ctx context.Context, msgs []types.Message, receivedAt t
 	settleCtx := context.WithoutCancel(ctx)
 	p.delete(settleCtx, done)
 	if p.queue.FIFO && len(failed) > 0 {
-		p.scheduleExpiry(settleCtx, failed, receivedAt)
+		p.scheduleExpiry(failed, receivedAt)
 	}
 }
 
@@ -373,28 +394,26 @@ func (p *poller) delete(ctx context.Context, msgs []types.Message) {
 // message group whose in-flight messages time out (it can deliver a later
 // message of the group before an earlier one); expiring them through
 // ChangeMessageVisibility keeps moto's group bookkeeping right, so retries
-// come back in order, after (almost) the same delay as in AWS.
-func (p *poller) scheduleExpiry(ctx context.Context, msgs []types.Message, receivedAt time.Time) {
-	delay := time.Until(receivedAt.Add(p.queue.VisibilityTimeout - expiryMargin))
-	if delay < 0 {
-		delay = 0
+// come back in order, after (almost) the same delay as in AWS. The poller
+// makes the change itself between two receives (releaseDue): made while a
+// receive is long-polling, moto could see some of the group's messages
+// released and others not, and deliver from the last one on.
+func (p *poller) scheduleExpiry(msgs []types.Message, receivedAt time.Time) {
+	e := expiry{due: receivedAt.Add(p.queue.VisibilityTimeout - expiryMargin), msgs: msgs}
+	i := len(p.expiries)
+	for i > 0 && p.expiries[i-1].due.After(e.due) {
+		i--
 	}
-	// The timer is created and registered under p.mu: with a zero delay the
-	// callback can run before AfterFunc returns, and it must not read t
-	// until the assignment below has happened.
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var t *time.Timer
-	t = time.AfterFunc(delay, func() {
-		p.mu.Lock()
-		delete(p.timers, t)
-		p.mu.Unlock()
-		p.makeVisible(ctx, msgs)
-	})
-	if p.timers == nil {
-		p.timers = map[*time.Timer]struct{}{}
+	p.expiries = slices.Insert(p.expiries, i, e)
+}
+
+// releaseDue makes visible every failed batch whose time has come.
+func (p *poller) releaseDue(ctx context.Context) {
+	now := time.Now()
+	for len(p.expiries) > 0 && !p.expiries[0].due.After(now) {
+		p.makeVisible(ctx, p.expiries[0].msgs)
+		p.expiries = p.expiries[1:]
 	}
-	p.timers[t] = struct{}{}
 }
 
 // makeVisible sets the visibility timeout of msgs to zero.
